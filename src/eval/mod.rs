@@ -1,0 +1,647 @@
+//! The static evaluator: a lazy interpreter over rnix syntax trees whose values
+//! are known (with spans) or unresolved (with a reason). It knows nothing of
+//! rules; `config.<path>` is answered by a [`ConfigResolver`] (the module system).
+
+mod bindings;
+pub mod env;
+mod ops;
+pub mod prim;
+pub mod value;
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
+
+use rnix::ast::{self, InterpolPart};
+use rowan::ast::AstNode;
+
+pub use env::{Env, Scope};
+pub use value::{Attr, Attrs, Closure, Item, List, Reason, Thunk, ThunkCell, Unresolved, Val, V};
+
+use crate::source::{FileId, Span};
+use value::ThunkState;
+
+/// Answers `config.<path>` with the merged value of every definition.
+pub trait ConfigResolver {
+    fn resolve(&self, ev: &Evaluator, path: &[Rc<str>], span: Span) -> Val;
+}
+
+/// Bounds that keep any input from hanging or overflowing the stack.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_depth: u32,
+    pub max_steps: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_depth: 2_000,
+            max_steps: 2_000_000,
+        }
+    }
+}
+
+pub struct Evaluator<'a> {
+    /// Directory of each file, for relative paths.
+    dirs: Vec<PathBuf>,
+    resolver: Cell<Option<&'a dyn ConfigResolver>>,
+    builtins: Env,
+    limits: Limits,
+    depth: Cell<u32>,
+    steps: Cell<u64>,
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(dirs: Vec<PathBuf>, limits: Limits) -> Evaluator<'a> {
+        Evaluator {
+            dirs,
+            resolver: Cell::new(None),
+            builtins: prim::builtins_scope(),
+            limits,
+            depth: Cell::new(0),
+            steps: Cell::new(0),
+        }
+    }
+
+    pub fn set_resolver(&self, resolver: &'a dyn ConfigResolver) {
+        self.resolver.set(Some(resolver));
+    }
+
+    /// Starts a new unit of work: the step budget is per unit, so one runaway
+    /// expression cannot starve the rest of the analysis.
+    pub fn reset_budget(&self) {
+        self.steps.set(0);
+    }
+
+    /// The root scope for expressions of `file`.
+    pub fn file_env(&self, file: FileId) -> Env {
+        Scope::for_file(&self.builtins, file)
+    }
+
+    /// The `lib` attribute set.
+    pub fn lib(&self) -> Thunk {
+        self.builtins
+            .lookup_lexical("__lib")
+            .expect("lib is always bound")
+    }
+
+    /// Forces a thunk to a value; a `config.<path>` reference stays a reference.
+    pub fn force_raw(&self, t: &Thunk) -> Val {
+        let state = std::mem::replace(&mut *t.0.borrow_mut(), ThunkState::Forcing);
+        let v = match state {
+            ThunkState::Done(v) => {
+                *t.0.borrow_mut() = ThunkState::Done(v.clone());
+                return v;
+            }
+            ThunkState::Forcing => {
+                *t.0.borrow_mut() = ThunkState::Forcing;
+                return Val::unresolved(
+                    Reason::Cycle,
+                    "infinite recursion: the value depends on itself",
+                    Span::DETACHED,
+                );
+            }
+            ThunkState::Expr(e, env) => self.eval(&e, &env),
+            ThunkState::Apply(f, arg, span) => self.apply(f, arg, span),
+        };
+        // A limit hit is not a property of the value: leave it re-evaluable... but
+        // caching keeps exponential expressions from being retried forever.
+        *t.0.borrow_mut() = ThunkState::Done(v.clone());
+        v
+    }
+
+    /// Forces a thunk to weak head normal form, resolving `config` references.
+    pub fn force(&self, t: &Thunk) -> Val {
+        let v = self.force_raw(t);
+        self.whnf(v)
+    }
+
+    pub fn whnf(&self, v: Val) -> Val {
+        match &v.v {
+            V::Config(path) => match self.resolver.get() {
+                Some(r) => {
+                    let path = path.clone();
+                    let out = r.resolve(self, &path, v.span);
+                    self.whnf(out)
+                }
+                None => Val::unresolved(
+                    Reason::DefinedElsewhere,
+                    format!("config.{}", join_path(path)),
+                    v.span,
+                ),
+            },
+            _ => v,
+        }
+    }
+
+    pub fn eval_whnf(&self, e: &ast::Expr, env: &Env) -> Val {
+        let v = self.eval(e, env);
+        self.whnf(v)
+    }
+
+    fn enter(&self, span: Span) -> Result<(), Val> {
+        let steps = self.steps.get() + 1;
+        self.steps.set(steps);
+        if steps > self.limits.max_steps {
+            return Err(Val::unresolved(
+                Reason::Limit,
+                format!("evaluation exceeded {} steps", self.limits.max_steps),
+                span,
+            ));
+        }
+        if self.depth.get() >= self.limits.max_depth {
+            return Err(Val::unresolved(
+                Reason::Limit,
+                format!("evaluation nested deeper than {}", self.limits.max_depth),
+                span,
+            ));
+        }
+        self.depth.set(self.depth.get() + 1);
+        Ok(())
+    }
+
+    /// Runs `f` one level deeper, or returns `limit` if the bounds are hit.
+    pub fn guarded(&self, span: Span, f: impl FnOnce() -> Val) -> Val {
+        if let Err(v) = self.enter(span) {
+            return v;
+        }
+        let out = f();
+        self.depth.set(self.depth.get() - 1);
+        out
+    }
+
+    /// Evaluates an expression to a value (not forcing `config` references).
+    pub fn eval(&self, e: &ast::Expr, env: &Env) -> Val {
+        let span = Span::of(env.file, e.syntax());
+        self.guarded(span, || self.eval_inner(e, env, span))
+    }
+
+    fn eval_inner(&self, e: &ast::Expr, env: &Env, span: Span) -> Val {
+        use ast::Expr;
+        match e {
+            Expr::Literal(lit) => match lit.kind() {
+                ast::LiteralKind::Integer(i) => match i.value() {
+                    Ok(n) => Val::new(V::Int(n), span),
+                    Err(_) => Val::error("integer literal out of range", span),
+                },
+                ast::LiteralKind::Float(f) => match f.value() {
+                    Ok(x) => Val::new(V::Float(x), span),
+                    Err(_) => Val::error("invalid float literal", span),
+                },
+                ast::LiteralKind::Uri(u) => Val::str(rnix::ast::AstToken::syntax(&u).text(), span),
+            },
+            Expr::Str(s) => self.eval_str(s, env),
+            Expr::PathAbs(_) | Expr::PathRel(_) | Expr::PathHome(_) | Expr::PathSearch(_) => {
+                self.eval_path(e, env, span)
+            }
+            Expr::Ident(id) => {
+                let name = id.ident_token().map(|t| t.text().to_string()).unwrap_or_default();
+                let t = self.lookup_thunk(&name, env, span);
+                self.force_raw(&t)
+            }
+            Expr::Select(sel) => self.eval_select(sel, env, span),
+            Expr::HasAttr(h) => self.eval_has_attr(h, env, span),
+            Expr::Apply(app) => {
+                let (Some(f), Some(arg)) = (app.lambda(), app.argument()) else {
+                    return Val::error("incomplete application", span);
+                };
+                let f = self.eval_whnf(&f, env);
+                self.apply(f, ThunkCell::expr(arg, env.clone()), span)
+            }
+            Expr::Lambda(l) => Val::new(
+                V::Lambda(Rc::new(Closure {
+                    lambda: l.clone(),
+                    env: env.clone(),
+                })),
+                span,
+            ),
+            Expr::LetIn(l) => {
+                let (_, scope) = self.bind(l, env, true);
+                match l.body() {
+                    Some(b) => self.eval(&b, &scope),
+                    None => Val::error("let without body", span),
+                }
+            }
+            Expr::LegacyLet(_) => {
+                Val::unresolved(Reason::Unsupported, "legacy `let { }` is not evaluated", span)
+            }
+            Expr::AttrSet(set) => {
+                let (bound, _) = self.bind(set, env, set.rec_token().is_some());
+                Val::new(
+                    V::Attrs(Rc::new(Attrs {
+                        map: bound.attrs,
+                        open: bound.open,
+                    })),
+                    span,
+                )
+            }
+            Expr::List(l) => {
+                let items = l
+                    .items()
+                    .map(|i| Item::Known(ThunkCell::expr(i, env.clone())))
+                    .collect();
+                Val::new(V::List(Rc::new(List { items })), span)
+            }
+            Expr::BinOp(b) => self.eval_binop(b, env, span),
+            Expr::UnaryOp(u) => self.eval_unary(u, env, span),
+            Expr::Paren(p) => match p.expr() {
+                Some(inner) => self.eval(&inner, env),
+                None => Val::error("empty parentheses", span),
+            },
+            Expr::Root(r) => match r.expr() {
+                Some(inner) => self.eval(&inner, env),
+                None => Val::error("empty file", span),
+            },
+            Expr::With(w) => {
+                let (Some(ns), Some(body)) = (w.namespace(), w.body()) else {
+                    return Val::error("incomplete with", span);
+                };
+                let scope = Scope::with(env, ThunkCell::expr(ns, env.clone()));
+                self.eval(&body, &scope)
+            }
+            Expr::IfElse(ie) => {
+                let (Some(c), Some(t), Some(f)) = (ie.condition(), ie.body(), ie.else_body())
+                else {
+                    return Val::error("incomplete if", span);
+                };
+                match self.eval_whnf(&c, env).v {
+                    V::Bool(true) => self.eval(&t, env),
+                    V::Bool(false) => self.eval(&f, env),
+                    V::Unresolved(u) => Val::new(V::Unresolved(u), span),
+                    other => Val::error(
+                        format!("value is {} while a Boolean was expected", other.type_name()),
+                        span,
+                    ),
+                }
+            }
+            Expr::Assert(a) => {
+                let (Some(c), Some(body)) = (a.condition(), a.body()) else {
+                    return Val::error("incomplete assert", span);
+                };
+                match self.eval_whnf(&c, env).v {
+                    V::Bool(true) => self.eval(&body, env),
+                    V::Bool(false) => Val::error("assertion failed", span),
+                    V::Unresolved(u) => Val::new(V::Unresolved(u), span),
+                    other => Val::error(
+                        format!("value is {} while a Boolean was expected", other.type_name()),
+                        span,
+                    ),
+                }
+            }
+            Expr::Error(_) => Val::error("syntax error", span),
+            Expr::CurPos(_) => Val::unresolved(Reason::Unsupported, "__curPos", span),
+        }
+    }
+
+    /// A variable: lexical scopes first, then `with` namespaces, innermost first.
+    pub(crate) fn lookup_thunk(&self, name: &str, env: &Env, span: Span) -> Thunk {
+        if let Some(t) = env.lookup_lexical(name) {
+            return t;
+        }
+        for ns in env.with_scopes() {
+            match self.force(&ns).v {
+                V::Attrs(a) => {
+                    if let Some(attr) = a.get(name) {
+                        return attr.value.clone();
+                    }
+                    if let Some(open) = &a.open {
+                        return ThunkCell::done(Val::unresolved(
+                            open.reason,
+                            format!("`{name}` may come from a `with` scope: {}", open.detail),
+                            span,
+                        ));
+                    }
+                }
+                V::Unresolved(u) => {
+                    return ThunkCell::done(Val::unresolved(
+                        u.reason,
+                        format!("`{name}` comes from a `with` scope that cannot be evaluated: {}", u.detail),
+                        span,
+                    ));
+                }
+                other => {
+                    return ThunkCell::done(Val::error(
+                        format!("`with` expects a set, got {}", other.type_name()),
+                        span,
+                    ))
+                }
+            }
+        }
+        ThunkCell::done(Val::error(format!("undefined variable '{name}'"), span))
+    }
+
+    /// `src.name`, lazily.
+    fn select_thunk(&self, src: Thunk, name: Rc<str>, span: Span) -> Thunk {
+        let f = Val::new(V::Prim(Rc::new(value::PrimCall {
+            prim: prim::Prim::SelectAttr,
+            args: vec![ThunkCell::done(Val::str(&name, span))],
+        })), span);
+        ThunkCell::apply(f, src, span)
+    }
+
+    /// Selects `name` from a value: `Ok(None)` when the attribute is known to be
+    /// absent (or the value is not a set), which `or` catches.
+    pub fn select(&self, base: Val, name: &str, span: Span) -> Result<Val, Val> {
+        match &base.v {
+            V::Config(path) => {
+                let mut p: Vec<Rc<str>> = path.to_vec();
+                p.push(Rc::from(name));
+                return Ok(Val::new(V::Config(p.into()), span));
+            }
+            V::Unresolved(_) => return Ok(base),
+            _ => {}
+        }
+        let base = self.whnf(base);
+        match &base.v {
+            V::Attrs(a) => match a.get(name) {
+                Some(attr) => Ok(self.force_raw(&attr.value)),
+                None => match &a.open {
+                    Some(open) => Ok(Val::unresolved(
+                        open.reason,
+                        format!("{} (attribute '{name}')", open.detail),
+                        span,
+                    )),
+                    None => Err(Val::error(format!("attribute '{name}' missing"), span)),
+                },
+            },
+            V::Unresolved(_) => Ok(base),
+            other => Err(Val::error(
+                format!("value is {} while a set was expected (selecting '{name}')", other.type_name()),
+                span,
+            )),
+        }
+    }
+
+    fn eval_select(&self, sel: &ast::Select, env: &Env, span: Span) -> Val {
+        let (Some(base), Some(path)) = (sel.expr(), sel.attrpath()) else {
+            return Val::error("incomplete select", span);
+        };
+        let mut cur = self.eval(&base, env);
+        for attr in path.attrs() {
+            let name = match self.attr_name(&attr, env) {
+                Ok(Some(n)) => n,
+                Ok(None) => return Val::error("attribute name is null", span),
+                Err(u) => return Val::new(V::Unresolved(Rc::new(u)), span),
+            };
+            match self.select(cur, &name, span) {
+                Ok(v) => cur = v,
+                Err(missing) => {
+                    return match sel.default_expr() {
+                        Some(d) => self.eval(&d, env),
+                        None => missing,
+                    }
+                }
+            }
+        }
+        // `config.x.y or d`: a reference is only known to exist once resolved.
+        if let (V::Config(_), Some(d)) = (&cur.v, sel.default_expr()) {
+            let resolved = self.whnf(cur);
+            return match &resolved.v {
+                V::Unresolved(u) if u.reason == Reason::EvalError => self.eval(&d, env),
+                _ => resolved,
+            };
+        }
+        cur
+    }
+
+    fn eval_has_attr(&self, h: &ast::HasAttr, env: &Env, span: Span) -> Val {
+        let (Some(base), Some(path)) = (h.expr(), h.attrpath()) else {
+            return Val::error("incomplete `?`", span);
+        };
+        let mut cur = self.eval_whnf(&base, env);
+        for attr in path.attrs() {
+            let name = match self.attr_name(&attr, env) {
+                Ok(Some(n)) => n,
+                Ok(None) => return Val::new(V::Bool(false), span),
+                Err(u) => return Val::new(V::Unresolved(Rc::new(u)), span),
+            };
+            match &cur.v {
+                V::Attrs(a) => match a.get(&name) {
+                    Some(attr) => cur = self.force(&attr.value),
+                    None => {
+                        return match &a.open {
+                            Some(open) => Val::new(V::Unresolved(open.clone()), span),
+                            None => Val::new(V::Bool(false), span),
+                        }
+                    }
+                },
+                V::Unresolved(u) => return Val::new(V::Unresolved(u.clone()), span),
+                _ => return Val::new(V::Bool(false), span),
+            }
+        }
+        Val::new(V::Bool(true), span)
+    }
+
+    pub fn eval_str(&self, s: &ast::Str, env: &Env) -> Val {
+        let span = Span::of(env.file, s.syntax());
+        let mut out = String::new();
+        for part in s.normalized_parts() {
+            match part {
+                InterpolPart::Literal(l) => out.push_str(&l),
+                InterpolPart::Interpolation(i) => {
+                    let Some(e) = i.expr() else {
+                        return Val::error("empty interpolation", span);
+                    };
+                    let v = self.eval_whnf(&e, env);
+                    match self.coerce_interpolated(&v) {
+                        Ok(piece) => out.push_str(&piece),
+                        Err(u) => return u,
+                    }
+                }
+            }
+        }
+        Val::str(&out, span)
+    }
+
+    /// `"${v}"`: strings only; a path would be copied to the store.
+    pub fn coerce_interpolated(&self, v: &Val) -> Result<Rc<str>, Val> {
+        match &v.v {
+            V::Str(s) => Ok(s.clone()),
+            V::Unresolved(_) => Err(v.clone()),
+            V::Path(_) => Err(Val::unresolved(
+                Reason::Unsupported,
+                "interpolating a path copies it to the Nix store",
+                v.span,
+            )),
+            V::Attrs(a) if a.get("__toString").is_some() || a.get("outPath").is_some() => {
+                Err(Val::unresolved(
+                    Reason::Unsupported,
+                    "string conversion of a set with __toString/outPath",
+                    v.span,
+                ))
+            }
+            other => Err(Val::error(
+                format!("cannot coerce {} to a string", other.type_name()),
+                v.span,
+            )),
+        }
+    }
+
+    fn eval_path(&self, e: &ast::Expr, env: &Env, span: Span) -> Val {
+        let path: ast::Path = match e.clone() {
+            ast::Expr::PathAbs(p) => p.into(),
+            ast::Expr::PathRel(p) => p.into(),
+            ast::Expr::PathHome(p) => p.into(),
+            ast::Expr::PathSearch(p) => p.into(),
+            _ => return Val::error("not a path", span),
+        };
+        match path {
+            ast::Path::PathSearch(_) => {
+                return Val::unresolved(Reason::DefinedElsewhere, "search path <...>", span)
+            }
+            ast::Path::PathHome(_) => {
+                return Val::unresolved(Reason::DefinedElsewhere, "path in the home directory", span)
+            }
+            _ => {}
+        }
+        let mut text = String::new();
+        for part in path.parts() {
+            match part {
+                InterpolPart::Literal(l) => text.push_str(l.text()),
+                InterpolPart::Interpolation(i) => {
+                    let Some(e) = i.expr() else {
+                        return Val::error("empty interpolation", span);
+                    };
+                    let v = self.eval_whnf(&e, env);
+                    match &v.v {
+                        V::Str(s) => text.push_str(s),
+                        V::Unresolved(_) => return v,
+                        other => {
+                            return Val::error(
+                                format!("cannot interpolate {} into a path", other.type_name()),
+                                span,
+                            )
+                        }
+                    }
+                }
+            }
+        }
+        let base = if text.starts_with('/') {
+            PathBuf::from("/")
+        } else {
+            self.dirs.get(env.file as usize).cloned().unwrap_or_default()
+        };
+        Val::new(V::Path(Rc::new(normalize(&base.join(&text)))), span)
+    }
+
+    /// Applies a function value to an argument.
+    pub fn apply(&self, f: Val, arg: Thunk, span: Span) -> Val {
+        self.guarded(span, || self.apply_inner(f, arg, span))
+    }
+
+    fn apply_inner(&self, f: Val, arg: Thunk, span: Span) -> Val {
+        let f = self.whnf(f);
+        match &f.v {
+            V::Lambda(c) => self.apply_lambda(c, arg, span),
+            V::Prim(p) => {
+                let mut args = p.args.clone();
+                args.push(arg);
+                if args.len() < p.prim.arity() {
+                    Val::new(
+                        V::Prim(Rc::new(value::PrimCall { prim: p.prim, args })),
+                        span,
+                    )
+                } else {
+                    prim::call(self, p.prim, &args, span)
+                }
+            }
+            V::Attrs(a) if a.get("__functor").is_some() => {
+                let functor = self.force(&a.get("__functor").expect("checked").value);
+                let with_self = self.apply(functor, ThunkCell::done(f.clone()), span);
+                self.apply(with_self, arg, span)
+            }
+            V::Unresolved(u) => Val::new(V::Unresolved(u.clone()), span),
+            other => Val::error(
+                format!("attempt to call something which is not a function but {}", other.type_name()),
+                span,
+            ),
+        }
+    }
+
+    fn apply_lambda(&self, c: &Closure, arg: Thunk, span: Span) -> Val {
+        let Some(body) = c.lambda.body() else {
+            return Val::error("lambda without body", span);
+        };
+        let scope = Scope::child(&c.env, HashMap::new());
+        match c.lambda.param() {
+            Some(ast::Param::IdentParam(p)) => {
+                if let Some(name) = p.ident().and_then(|i| i.ident_token()) {
+                    scope.insert(Rc::from(name.text()), arg);
+                }
+            }
+            Some(ast::Param::Pattern(pat)) => {
+                let argv = self.force(&arg);
+                let attrs = match &argv.v {
+                    V::Attrs(a) => a.clone(),
+                    V::Unresolved(u) => return Val::new(V::Unresolved(u.clone()), span),
+                    other => {
+                        return Val::error(
+                            format!("function expects a set argument, got {}", other.type_name()),
+                            span,
+                        )
+                    }
+                };
+                if let Some(bind) = pat.pat_bind().and_then(|b| b.ident()).and_then(|i| i.ident_token()) {
+                    scope.insert(Rc::from(bind.text()), arg.clone());
+                }
+                let mut formals = Vec::new();
+                for entry in pat.pat_entries() {
+                    let Some(name) = entry.ident().and_then(|i| i.ident_token()) else {
+                        continue;
+                    };
+                    let name: Rc<str> = Rc::from(name.text());
+                    formals.push(name.clone());
+                    let value = match attrs.get(&name) {
+                        Some(a) => a.value.clone(),
+                        None => match (entry.default(), &attrs.open) {
+                            (Some(d), _) => ThunkCell::expr(d, scope.clone()),
+                            (None, Some(open)) => ThunkCell::done(Val::unresolved(
+                                open.reason,
+                                format!("{} (argument '{name}')", open.detail),
+                                span,
+                            )),
+                            (None, None) => {
+                                return Val::error(
+                                    format!("function called without required argument '{name}'"),
+                                    span,
+                                )
+                            }
+                        },
+                    };
+                    scope.insert(name, value);
+                }
+                if pat.ellipsis_token().is_none() {
+                    if let Some(extra) = attrs.map.keys().find(|k| !formals.contains(k)) {
+                        return Val::error(
+                            format!("function called with unexpected argument '{extra}'"),
+                            span,
+                        );
+                    }
+                }
+            }
+            None => return Val::error("lambda without parameter", span),
+        }
+        self.eval(&body, &scope)
+    }
+}
+
+/// Removes `.` and `..` components lexically, as Nix does for path literals.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+pub fn join_path(path: &[Rc<str>]) -> String {
+    path.iter().map(|s| s.as_ref()).collect::<Vec<_>>().join(".")
+}

@@ -1,0 +1,9 @@
+//! dbprov: static validator and provisioning planner for the databases that
+//! services declare in a NixOS flake.
+//!
+//! Data flows one way: [`discover`] → [`parse`] → [`eval`] (per file, lazily)
+//! → [`module`] (merge as the NixOS module system does) → [`model`] (services
+//! and databases) → [`rules`] → [`render`] and [`report`].
+
+pub mod eval;
+pub mod source;
