@@ -5,5 +5,16 @@
 //! → [`module`] (merge as the NixOS module system does) → [`model`] (services
 //! and databases) → [`rules`] → [`render`] and [`report`].
 
+pub mod analysis;
+pub mod cli;
+pub mod diagnostic;
+pub mod discover;
 pub mod eval;
+pub mod model;
+pub mod module;
+pub mod parse;
+pub mod render;
+pub mod report;
+pub mod rules;
+pub mod settings;
 pub mod source;

@@ -1,1 +1,13 @@
-fn main() {}
+use clap::Parser;
+
+fn main() {
+    let cli = dbprov::cli::Cli::parse();
+    let code = match dbprov::cli::run(cli) {
+        Ok(code) => code,
+        Err(dbprov::cli::Fatal(message)) => {
+            eprintln!("dbprov: error: {message}");
+            2
+        }
+    };
+    std::process::exit(code);
+}

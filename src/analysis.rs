@@ -1,0 +1,151 @@
+//! One run of the pipeline: discover → parse → evaluate → merge → extract →
+//! rules. Everything after parsing runs on one thread with a large stack;
+//! evaluation is bounded, so no input can overflow it.
+
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
+
+use rowan::ast::AstNode;
+
+use crate::diagnostic::Diagnostic;
+use crate::discover::{discover, Found};
+use crate::eval::{Evaluator, Limits};
+use crate::model::{self, FileInfo, Model};
+use crate::module::ModuleSystem;
+use crate::parse::{parse_all, Input, SyntaxError};
+use crate::rules::{self, Context, Rule};
+use crate::settings::Settings;
+use crate::source::{SourceFile, Span};
+
+/// An editor buffer that replaces a file's content on disk.
+pub struct Override {
+    pub rel_path: String,
+    pub content: Vec<u8>,
+}
+
+pub struct Analysis {
+    pub root: PathBuf,
+    pub files: Vec<SourceFile>,
+    pub model: Model,
+    /// Sorted by file, position, then code.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+const STACK_BYTES: usize = 512 * 1024 * 1024;
+
+/// Runs the whole analysis of the tree under `root`.
+pub fn analyse(
+    root: &Path,
+    settings: &Settings,
+    rules: &[&'static dyn Rule],
+    buffer: Option<Override>,
+) -> Result<Analysis, String> {
+    let found = discover(root, settings)?;
+    let mut inputs = Vec::new();
+    let mut walk_errors = Vec::new();
+    for f in found {
+        match f {
+            Found::File { rel_path, abs_path } => inputs.push(Input { rel_path, abs_path, content: None }),
+            Found::Error { rel_path, message } => walk_errors.push((rel_path, message)),
+        }
+    }
+    if let Some(b) = buffer {
+        match inputs.iter_mut().find(|i| i.rel_path == b.rel_path) {
+            Some(i) => i.content = Some(Ok(b.content)),
+            None => inputs.push(Input {
+                abs_path: root.join(&b.rel_path),
+                rel_path: b.rel_path,
+                content: Some(Ok(b.content)),
+            }),
+        }
+    }
+    for (rel_path, message) in walk_errors {
+        inputs.push(Input {
+            abs_path: root.join(&rel_path),
+            rel_path,
+            content: Some(Err(message)),
+        });
+    }
+    inputs.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    let parsed = parse_all(inputs);
+    let settings = settings.clone();
+    let rules = rules.to_vec();
+    let root = root.to_path_buf();
+    let worker = std::thread::Builder::new()
+        .stack_size(STACK_BYTES)
+        .spawn(move || evaluate(root, parsed, &settings, &rules))
+        .map_err(|e| format!("cannot start the analysis thread: {e}"))?;
+    worker
+        .join()
+        .map_err(|_| "internal error: the analysis thread panicked".to_string())
+}
+
+fn evaluate(
+    root: PathBuf,
+    parsed: Vec<crate::parse::ParsedFile>,
+    settings: &Settings,
+    rules: &[&'static dyn Rule],
+) -> Analysis {
+    let mut files = Vec::new();
+    let mut infos = Vec::new();
+    let mut roots = Vec::new();
+    for p in parsed {
+        if p.errors.is_empty() {
+            if let Some(green) = &p.green {
+                let node = rnix::SyntaxNode::new_root(green.clone());
+                if let Some(expr) = rnix::Root::cast(node).and_then(|r| r.expr()) {
+                    roots.push((p.source.id, expr));
+                } else {
+                    // An empty file is no module: Nix rejects it too.
+                    infos.push(FileInfo {
+                        rel_path: p.source.rel_path.clone(),
+                        syntax_errors: vec![SyntaxError {
+                            span: Span { file: p.source.id, start: 0, end: 0 },
+                            message: "the file is empty; a module must be a set or a function".to_string(),
+                        }],
+                    });
+                    files.push(p.source);
+                    continue;
+                }
+            }
+        }
+        infos.push(FileInfo {
+            rel_path: p.source.rel_path.clone(),
+            syntax_errors: p.errors,
+        });
+        files.push(p.source);
+    }
+    let dirs = files.iter().map(|f| f.dir()).collect();
+    let system: OnceCell<ModuleSystem> = OnceCell::new();
+    let ev = Evaluator::new(dirs, Limits::default());
+    let ms = system.get_or_init(|| ModuleSystem::load(&ev, &roots));
+    ev.set_resolver(ms);
+    let (services, unresolved) = model::extract(&ev, ms, &settings.service_path);
+    let model = Model {
+        files: infos,
+        services,
+        unresolved,
+    };
+    let mut diagnostics = rules::run(rules, &Context { model: &model, settings });
+    sort_diagnostics(&mut diagnostics, &files);
+    Analysis {
+        root,
+        files,
+        model,
+        diagnostics,
+    }
+}
+
+fn sort_diagnostics(diags: &mut Vec<Diagnostic>, files: &[SourceFile]) {
+    let path = |s: &Span| files.get(s.file as usize).map(|f| f.rel_path.as_str()).unwrap_or("");
+    diags.sort_by(|a, b| {
+        (path(&a.primary.span), a.primary.span.start, a.primary.span.end, a.code, &a.message).cmp(&(
+            path(&b.primary.span),
+            b.primary.span.start,
+            b.primary.span.end,
+            b.code,
+            &b.message,
+        ))
+    });
+    diags.dedup();
+}

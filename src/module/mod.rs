@@ -1,0 +1,243 @@
+//! The NixOS module system, statically: module shapes, definitions collected
+//! across modules (with `mkIf`/`mkMerge`/`mkOverride` pushed down as
+//! `pushDownProperties` does), option declarations, and the merge of an
+//! option's definitions (`dischargeProperties`, `filterOverrides`,
+//! `sortProperties`).
+
+pub mod definitions;
+pub mod merge;
+pub mod options;
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use crate::eval::{join_path, Attrs, ConfigResolver, Evaluator, Item, Reason, Thunk, ThunkCell, Unresolved, Val, V};
+use crate::source::{FileId, Span};
+
+pub use definitions::{Collected, Definition};
+pub use merge::{Merged, Piece};
+pub use options::OptionDecl;
+
+/// One scanned file seen as a NixOS module.
+pub struct Module {
+    pub file: FileId,
+    /// The module's `config` (or the whole set, for the shorthand form).
+    pub config: Result<Thunk, Unresolved>,
+    /// The module's `options`, if any.
+    pub options: Option<Thunk>,
+    /// Paths listed in `imports` that could be computed.
+    pub imports: Vec<(PathBuf, Span)>,
+    /// Entries of `imports` that could not be computed.
+    pub unresolved_imports: Vec<Unresolved>,
+}
+
+/// Keys of a module that are not configuration (nixpkgs lib/modules.nix).
+const MODULE_KEYS: &[&str] = &[
+    "_class", "_file", "key", "disabledModules", "imports", "options", "config", "meta",
+    "freeformType",
+];
+
+pub struct ModuleSystem {
+    pub modules: Vec<Module>,
+    options: options::Declarations,
+    resolving: RefCell<HashMap<Vec<Rc<str>>, Option<Val>>>,
+}
+
+impl ModuleSystem {
+    /// Evaluates each file's module shape: the function is applied to the
+    /// module arguments, and `config`/`options`/`imports` are separated.
+    pub fn load(ev: &Evaluator, roots: &[(FileId, rnix::ast::Expr)]) -> ModuleSystem {
+        let mut modules = Vec::new();
+        for (file, expr) in roots {
+            ev.reset_budget();
+            modules.push(load_module(ev, *file, expr));
+        }
+        let options = options::Declarations::collect(ev, &modules);
+        ModuleSystem {
+            modules,
+            options,
+            resolving: RefCell::new(HashMap::new()),
+        }
+    }
+
+    pub fn declaration(&self, path: &[Rc<str>]) -> Option<&OptionDecl> {
+        self.options.get(path)
+    }
+
+    pub fn declarations(&self) -> &options::Declarations {
+        &self.options
+    }
+}
+
+fn module_args(ev: &Evaluator, span: Span) -> Thunk {
+    let mut map = BTreeMap::new();
+    let attr = |t: Thunk| crate::eval::Attr {
+        value: t,
+        key_span: Span::DETACHED,
+    };
+    map.insert(
+        Rc::from("config"),
+        attr(ThunkCell::done(Val::new(V::Config(Rc::from(vec![])), span))),
+    );
+    map.insert(Rc::from("lib"), attr(ev.lib()));
+    ThunkCell::done(Val::new(
+        V::Attrs(Rc::new(Attrs {
+            map,
+            open: Some(Rc::new(Unresolved::new(
+                Reason::DefinedElsewhere,
+                "module argument supplied by NixOS or the flake",
+                span,
+            ))),
+        })),
+        span,
+    ))
+}
+
+fn load_module(ev: &Evaluator, file: FileId, expr: &rnix::ast::Expr) -> Module {
+    let env = ev.file_env(file);
+    let span = Span::of(file, rowan::ast::AstNode::syntax(expr));
+    let mut value = ev.eval_whnf(expr, &env);
+    if matches!(value.v, V::Lambda(_) | V::Prim(_)) {
+        value = ev.whnf(ev.apply(value, module_args(ev, span), span));
+    }
+    let mut module = Module {
+        file,
+        config: Err(Unresolved::new(Reason::EvalError, "not a module", span)),
+        options: None,
+        imports: Vec::new(),
+        unresolved_imports: Vec::new(),
+    };
+    let attrs = match &value.v {
+        V::Attrs(a) => a.clone(),
+        V::Unresolved(u) => {
+            module.config = Err(Unresolved::new(
+                u.reason,
+                format!("the module itself cannot be evaluated: {}", u.detail),
+                u.span,
+            ));
+            return module;
+        }
+        other => {
+            module.config = Err(Unresolved::new(
+                Reason::EvalError,
+                format!("a module must be a set or a function returning one, not {}", other.type_name()),
+                value.span,
+            ));
+            return module;
+        }
+    };
+    if let Some(imports) = attrs.get("imports") {
+        collect_imports(ev, &imports.value, &mut module);
+    }
+    module.options = attrs.get("options").map(|a| a.value.clone());
+    let structured = attrs.get("config").is_some() || attrs.get("options").is_some();
+    module.config = if structured {
+        match attrs.get("config") {
+            Some(c) => Ok(c.value.clone()),
+            None => Ok(ThunkCell::done(Val::new(V::Attrs(Rc::default()), span))),
+        }
+    } else {
+        // The shorthand module: everything but the module keys is config.
+        let map = attrs
+            .map
+            .iter()
+            .filter(|(k, _)| !MODULE_KEYS.contains(&k.as_ref()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Ok(ThunkCell::done(Val::new(
+            V::Attrs(Rc::new(Attrs {
+                map,
+                open: attrs.open.clone(),
+            })),
+            value.span,
+        )))
+    };
+    if let (true, Some(open)) = (structured, &attrs.open) {
+        module.unresolved_imports.push((**open).clone());
+    }
+    module
+}
+
+fn collect_imports(ev: &Evaluator, t: &Thunk, module: &mut Module) {
+    let v = ev.force(t);
+    let list = match &v.v {
+        V::List(l) => l.clone(),
+        V::Unresolved(u) => {
+            module.unresolved_imports.push((**u).clone());
+            return;
+        }
+        _ => return,
+    };
+    for item in &list.items {
+        match item {
+            Item::Known(t) => {
+                let v = ev.force(t);
+                match &v.v {
+                    V::Path(p) => module.imports.push(((**p).clone(), v.span)),
+                    V::Str(s) if s.starts_with('/') => {
+                        module.imports.push((PathBuf::from(&**s), v.span))
+                    }
+                    V::Unresolved(u) => module.unresolved_imports.push((**u).clone()),
+                    // Inline modules (sets, functions) are not files.
+                    _ => {}
+                }
+            }
+            Item::Unknown(u) => module.unresolved_imports.push((**u).clone()),
+        }
+    }
+}
+
+impl ConfigResolver for ModuleSystem {
+    /// `config.<path>`: the merged value of every definition of that path.
+    fn resolve(&self, ev: &Evaluator, path: &[Rc<str>], span: Span) -> Val {
+        let key = path.to_vec();
+        match self.resolving.borrow().get(&key) {
+            Some(Some(v)) => return v.clone(),
+            Some(None) => {
+                return Val::unresolved(
+                    Reason::Cycle,
+                    format!("config.{} depends on itself", join_path(path)),
+                    span,
+                )
+            }
+            None => {}
+        }
+        self.resolving.borrow_mut().insert(key.clone(), None);
+        let v = self.resolve_uncached(ev, path, span);
+        self.resolving.borrow_mut().insert(key, Some(v.clone()));
+        v
+    }
+}
+
+impl ModuleSystem {
+    fn resolve_uncached(&self, ev: &Evaluator, path: &[Rc<str>], span: Span) -> Val {
+        let decl = self.declaration(path);
+        let collected = self.definitions(ev, path);
+        if decl.is_none() {
+            // Not a declared option: a namespace when every definition is a set.
+            let children = self.children(ev, path);
+            if !children.names.is_empty() || children.unknown.is_some() {
+                let map = children
+                    .names
+                    .iter()
+                    .map(|(name, key_span)| {
+                        let mut p = path.to_vec();
+                        p.push(name.clone());
+                        let value = ThunkCell::done(Val::new(V::Config(p.into()), *key_span));
+                        (name.clone(), crate::eval::Attr { value, key_span: *key_span })
+                    })
+                    .collect();
+                if children.leaf.is_none() {
+                    return Val::new(
+                        V::Attrs(Rc::new(Attrs { map, open: children.unknown.map(Rc::new) })),
+                        span,
+                    );
+                }
+            }
+        }
+        let merged = merge::merge(ev, &collected, decl.and_then(|d| d.default.clone()));
+        merge::generic_value(ev, &merged, path, span)
+    }
+}

@@ -1,0 +1,165 @@
+//! The rule catalogue. Each rule is a small type in its own file: its code,
+//! name, default severity and a check over the extracted model.
+
+mod db000_syntax_error;
+mod db001_missing_field;
+mod db002_unknown_type;
+mod db003_invalid_name;
+mod db004_invalid_user;
+mod db005_duplicate_database;
+mod db006_unknown_field;
+mod db007_wrong_type;
+mod db009_reserved_name;
+mod db012_unresolved_enable;
+mod db013_conflicting_definitions;
+mod db014_undefined_enable;
+mod db017_unresolved_value;
+mod identifier;
+mod suggest;
+
+use crate::diagnostic::{Diagnostic, Label, Severity};
+use crate::model::{DatabaseDecl, DeclStatus, Enable, Model, Service};
+use crate::settings::Settings;
+use crate::source::Span;
+
+pub use identifier::{corrected_identifier, identifier_problem};
+pub use suggest::nearest;
+
+/// What a rule may read.
+pub struct Context<'a> {
+    pub model: &'a Model,
+    pub settings: &'a Settings,
+}
+
+pub trait Rule: Sync {
+    fn code(&self) -> &'static str;
+    fn name(&self) -> &'static str;
+    fn default_severity(&self) -> Severity;
+    /// One line for `dbprov rules`.
+    fn summary(&self) -> &'static str;
+    fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>);
+
+    /// A diagnostic of this rule with its primary label.
+    fn diagnostic(&self, message: String, span: Span, label: &str) -> Diagnostic {
+        Diagnostic {
+            code: self.code(),
+            rule: self.name(),
+            severity: self.default_severity(),
+            message,
+            service: None,
+            field: None,
+            primary: Label::new(span, label),
+            secondary: Vec::new(),
+            help: None,
+            notes: Vec::new(),
+            subject: None,
+            inactive: None,
+        }
+    }
+}
+
+/// Every rule, in code order.
+pub fn all() -> Vec<&'static dyn Rule> {
+    vec![
+        &db000_syntax_error::SyntaxError,
+        &db001_missing_field::MissingField,
+        &db002_unknown_type::UnknownType,
+        &db003_invalid_name::InvalidName,
+        &db004_invalid_user::InvalidUser,
+        &db005_duplicate_database::DuplicateDatabase,
+        &db006_unknown_field::UnknownField,
+        &db007_wrong_type::WrongType,
+        &db009_reserved_name::ReservedName,
+        &db012_unresolved_enable::UnresolvedEnable,
+        &db013_conflicting_definitions::ConflictingDefinitions,
+        &db014_undefined_enable::UndefinedEnable,
+        &db017_unresolved_value::UnresolvedValue,
+    ]
+}
+
+/// A rule by code (`DB001`) or name (`missing-field`), case-insensitively.
+pub fn find(key: &str) -> Option<&'static dyn Rule> {
+    all()
+        .into_iter()
+        .find(|r| r.code().eq_ignore_ascii_case(key) || r.name().eq_ignore_ascii_case(key))
+}
+
+/// Runs the rules, then reports errors in declarations that do not count
+/// today (a disabled service, a false guard) as warnings.
+pub fn run(rules: &[&'static dyn Rule], cx: &Context) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for r in rules {
+        r.check(cx, &mut out);
+    }
+    for d in &mut out {
+        if let (Severity::Error, Some(why)) = (d.severity, &d.inactive) {
+            d.severity = Severity::Warning;
+            let why = why.clone();
+            d.notes.push(why);
+        }
+    }
+    out
+}
+
+/// Why an error in this declaration does not fail the build today, if it doesn't.
+pub fn inactive_reason(service: &Service, decl: &DatabaseDecl) -> Option<String> {
+    match (&service.enable, &decl.status) {
+        (Enable::Known { value: false, .. }, _) => Some(format!(
+            "service '{}' is disabled; this fails once it is enabled",
+            service.name
+        )),
+        (_, DeclStatus::GuardFalse(_)) => Some(
+            "this declaration's `mkIf` condition is false; this fails once it holds".to_string(),
+        ),
+        (_, DeclStatus::Overridden(_)) => Some(
+            "this definition is overridden by one with higher priority; this fails once it counts"
+                .to_string(),
+        ),
+        _ => None,
+    }
+}
+
+/// Every database declaration, with its service.
+pub fn declarations<'a>(model: &'a Model) -> impl Iterator<Item = (&'a Service, &'a DatabaseDecl)> + 'a {
+    model
+        .services
+        .iter()
+        .flat_map(|s| s.databases.iter().map(move |d| (s, d)))
+}
+
+/// A diagnostic about one declaration: service, subject, and the disabled note.
+pub fn about_decl(d: Diagnostic, service: &Service, decl: &DatabaseDecl) -> Diagnostic {
+    d.with_service(&service.name)
+        .about(decl.span)
+        .inactive_because(inactive_reason(service, decl))
+}
+
+/// An example `databases` list for a service, as the help texts show it.
+pub fn example_entry(db_type: &str, name: &str, user: Option<&str>) -> String {
+    let mut s = format!("Example:\n  databases = [{{\n    type = \"{db_type}\";\n    name = \"{name}\";\n");
+    if let Some(u) = user {
+        s.push_str(&format!("    user = \"{u}\";\n"));
+    }
+    s.push_str("  }];");
+    s
+}
+
+/// A rule's documentation (`rules/<CODE>-<name>.md`), embedded at build time.
+pub fn doc(code: &str) -> &'static str {
+    match code {
+        "DB000" => include_str!("../../rules/DB000-syntax-error.md"),
+        "DB001" => include_str!("../../rules/DB001-missing-field.md"),
+        "DB002" => include_str!("../../rules/DB002-unknown-type.md"),
+        "DB003" => include_str!("../../rules/DB003-invalid-name.md"),
+        "DB004" => include_str!("../../rules/DB004-invalid-user.md"),
+        "DB005" => include_str!("../../rules/DB005-duplicate-database.md"),
+        "DB006" => include_str!("../../rules/DB006-unknown-field.md"),
+        "DB007" => include_str!("../../rules/DB007-wrong-type.md"),
+        "DB009" => include_str!("../../rules/DB009-reserved-name.md"),
+        "DB012" => include_str!("../../rules/DB012-unresolved-enable.md"),
+        "DB013" => include_str!("../../rules/DB013-conflicting-definitions.md"),
+        "DB014" => include_str!("../../rules/DB014-undefined-enable.md"),
+        "DB017" => include_str!("../../rules/DB017-unresolved-value.md"),
+        _ => "",
+    }
+}
