@@ -41,6 +41,10 @@ enum Command {
     },
     /// Print one rule's documentation (by code or name).
     Explain { rule: String },
+    /// Evaluate a standalone Nix expression strictly and print it as JSON, or
+    /// why it is unresolved (for comparing with `nix-instantiate --eval --strict --json`).
+    #[command(hide = true)]
+    EvalExpr { expr: String },
 }
 
 #[derive(Parser, Debug)]
@@ -115,6 +119,21 @@ pub fn run(cli: Cli) -> Result<i32, Fatal> {
             }
             None => Err(Fatal(format!("unknown rule `{rule}`; `dbprov rules` lists them"))),
         },
+        Command::EvalExpr { expr } => {
+            use crate::eval::strict::{eval_source, Strict};
+            let expr = expr.clone();
+            let out = std::thread::Builder::new()
+                .stack_size(512 * 1024 * 1024)
+                .spawn(move || match eval_source(&expr) {
+                    Strict::Value(v) => serde_json::to_string(&v).expect("json"),
+                    Strict::Unresolved(u) => format!("unresolved ({}): {}", u.reason, u.detail),
+                })
+                .map_err(|e| Fatal(e.to_string()))?
+                .join()
+                .map_err(|_| Fatal("internal error: evaluation panicked".into()))?;
+            println!("{out}");
+            Ok(0)
+        }
         Command::Check(args) => check(&cli, args, color),
         Command::Plan(args) => plan(&cli, args),
     }

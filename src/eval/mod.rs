@@ -6,6 +6,7 @@ mod bindings;
 pub mod env;
 mod ops;
 pub mod prim;
+pub mod strict;
 pub mod value;
 
 use std::cell::Cell;
@@ -645,3 +646,6 @@ fn normalize(p: &Path) -> PathBuf {
 pub fn join_path(path: &[Rc<str>]) -> String {
     path.iter().map(|s| s.as_ref()).collect::<Vec<_>>().join(".")
 }
+
+#[cfg(test)]
+mod tests;

@@ -241,3 +241,6 @@ impl ModuleSystem {
         merge::generic_value(ev, &merged, path, span)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+//! Module-system merge tests.
