@@ -45,7 +45,11 @@ pub fn analyse(
     let mut walk_errors = Vec::new();
     for f in found {
         match f {
-            Found::File { rel_path, abs_path } => inputs.push(Input { rel_path, abs_path, content: None }),
+            Found::File { rel_path, abs_path } => inputs.push(Input {
+                rel_path,
+                abs_path,
+                content: None,
+            }),
             Found::Error { rel_path, message } => walk_errors.push((rel_path, message)),
         }
     }
@@ -100,8 +104,13 @@ fn evaluate(
                     infos.push(FileInfo {
                         rel_path: p.source.rel_path.clone(),
                         syntax_errors: vec![SyntaxError {
-                            span: Span { file: p.source.id, start: 0, end: 0 },
-                            message: "the file is empty; a module must be a set or a function".to_string(),
+                            span: Span {
+                                file: p.source.id,
+                                start: 0,
+                                end: 0,
+                            },
+                            message: "the file is empty; a module must be a set or a function"
+                                .to_string(),
                         }],
                     });
                     files.push(p.source);
@@ -126,7 +135,13 @@ fn evaluate(
         services,
         unresolved,
     };
-    let mut diagnostics = rules::run(rules, &Context { model: &model, settings });
+    let mut diagnostics = rules::run(
+        rules,
+        &Context {
+            model: &model,
+            settings,
+        },
+    );
     sort_diagnostics(&mut diagnostics, &files);
     Analysis {
         root,
@@ -137,15 +152,27 @@ fn evaluate(
 }
 
 fn sort_diagnostics(diags: &mut Vec<Diagnostic>, files: &[SourceFile]) {
-    let path = |s: &Span| files.get(s.file as usize).map(|f| f.rel_path.as_str()).unwrap_or("");
+    let path = |s: &Span| {
+        files
+            .get(s.file as usize)
+            .map(|f| f.rel_path.as_str())
+            .unwrap_or("")
+    };
     diags.sort_by(|a, b| {
-        (path(&a.primary.span), a.primary.span.start, a.primary.span.end, a.code, &a.message).cmp(&(
-            path(&b.primary.span),
-            b.primary.span.start,
-            b.primary.span.end,
-            b.code,
-            &b.message,
-        ))
+        (
+            path(&a.primary.span),
+            a.primary.span.start,
+            a.primary.span.end,
+            a.code,
+            &a.message,
+        )
+            .cmp(&(
+                path(&b.primary.span),
+                b.primary.span.start,
+                b.primary.span.end,
+                b.code,
+                &b.message,
+            ))
     });
     diags.dedup();
 }

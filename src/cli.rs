@@ -13,7 +13,11 @@ use crate::rules::{self, Rule};
 use crate::settings::Settings;
 
 #[derive(Parser, Debug)]
-#[command(name = "dbprov", version, about = "Static validator and provisioning planner for the databases services declare in a NixOS flake")]
+#[command(
+    name = "dbprov",
+    version,
+    about = "Static validator and provisioning planner for the databases services declare in a NixOS flake"
+)]
 pub struct Cli {
     /// The root of the flake (default: nearest ancestor with flake.nix or .git).
     #[arg(long, global = true, value_name = "DIR")]
@@ -104,9 +108,13 @@ pub struct Fatal(pub String);
 pub fn run(cli: Cli) -> Result<i32, Fatal> {
     if let Some(n) = cli.threads {
         // A second initialisation (tests in one process) is harmless.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
     }
-    let color = !cli.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal();
+    let color = !cli.no_color
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::io::stderr().is_terminal();
     match &cli.command {
         Command::Rules { format } => {
             print_rules(*format);
@@ -117,7 +125,9 @@ pub fn run(cli: Cli) -> Result<i32, Fatal> {
                 print!("{}", rules::doc(r.code()));
                 Ok(0)
             }
-            None => Err(Fatal(format!("unknown rule `{rule}`; `dbprov rules` lists them"))),
+            None => Err(Fatal(format!(
+                "unknown rule `{rule}`; `dbprov rules` lists them"
+            ))),
         },
         Command::EvalExpr { expr } => {
             use crate::eval::strict::{eval_source, Strict};
@@ -140,7 +150,8 @@ pub fn run(cli: Cli) -> Result<i32, Fatal> {
 }
 
 fn root(cli: &Cli) -> Result<PathBuf, Fatal> {
-    let cwd = std::env::current_dir().map_err(|e| Fatal(format!("cannot read the current directory: {e}")))?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| Fatal(format!("cannot read the current directory: {e}")))?;
     let root = match &cli.root {
         Some(r) => {
             let r = cwd.join(r);
@@ -151,12 +162,15 @@ fn root(cli: &Cli) -> Result<PathBuf, Fatal> {
         }
         None => crate::discover::find_root(&cwd),
     };
-    root.canonicalize().map_err(|e| Fatal(format!("cannot resolve root `{}`: {e}", root.display())))
+    root.canonicalize()
+        .map_err(|e| Fatal(format!("cannot resolve root `{}`: {e}", root.display())))
 }
 
 /// A path given on the command line, relative to the root.
 fn relative(root: &Path, p: &Path) -> String {
-    let abs = std::env::current_dir().map(|c| c.join(p)).unwrap_or_else(|_| p.to_path_buf());
+    let abs = std::env::current_dir()
+        .map(|c| c.join(p))
+        .unwrap_or_else(|_| p.to_path_buf());
     let abs = abs.canonicalize().unwrap_or(abs);
     let rel = abs.strip_prefix(root).map(Path::to_path_buf).unwrap_or(abs);
     rel.components()
@@ -171,16 +185,26 @@ fn stdin_buffer(root: &Path, name: &Option<PathBuf>) -> Result<Option<Override>,
     std::io::stdin()
         .read_to_end(&mut content)
         .map_err(|e| Fatal(format!("cannot read standard input: {e}")))?;
-    Ok(Some(Override { rel_path: relative(root, name), content }))
+    Ok(Some(Override {
+        rel_path: relative(root, name),
+        content,
+    }))
 }
 
 fn selected_rules(select: &[String], ignore: &[String]) -> Result<Vec<&'static dyn Rule>, Fatal> {
     let matches = |r: &dyn Rule, key: &str| {
-        r.code().eq_ignore_ascii_case(key) || r.name().eq_ignore_ascii_case(key) || (key.len() >= 2 && r.code().to_ascii_uppercase().starts_with(&key.to_ascii_uppercase()))
+        r.code().eq_ignore_ascii_case(key)
+            || r.name().eq_ignore_ascii_case(key)
+            || (key.len() >= 2
+                && r.code()
+                    .to_ascii_uppercase()
+                    .starts_with(&key.to_ascii_uppercase()))
     };
     for key in select.iter().chain(ignore) {
         if !rules::all().iter().any(|r| matches(*r, key)) {
-            return Err(Fatal(format!("unknown rule `{key}`; `dbprov rules` lists them")));
+            return Err(Fatal(format!(
+                "unknown rule `{key}`; `dbprov rules` lists them"
+            )));
         }
     }
     Ok(rules::all()
@@ -190,7 +214,11 @@ fn selected_rules(select: &[String], ignore: &[String]) -> Result<Vec<&'static d
         .collect())
 }
 
-fn run_analysis(cli: &Cli, rules: &[&'static dyn Rule], stdin: &Option<PathBuf>) -> Result<(Analysis, Settings), Fatal> {
+fn run_analysis(
+    cli: &Cli,
+    rules: &[&'static dyn Rule],
+    stdin: &Option<PathBuf>,
+) -> Result<(Analysis, Settings), Fatal> {
     let root = root(cli)?;
     let settings = Settings::default();
     let buffer = stdin_buffer(&root, stdin)?;
@@ -205,19 +233,28 @@ fn check(cli: &Cli, args: &CheckArgs, color: bool) -> Result<i32, Fatal> {
         let report = report::build(&analysis, &settings, &analysis.diagnostics);
         write_json(path, &report)?;
     }
-    let paths: Vec<String> = args.paths.iter().map(|p| relative(&analysis.root, p)).collect();
-    let shown: Vec<Diagnostic> = render::restrict(analysis.diagnostics.clone(), &analysis.files, &paths);
+    let paths: Vec<String> = args
+        .paths
+        .iter()
+        .map(|p| relative(&analysis.root, p))
+        .collect();
+    let shown: Vec<Diagnostic> =
+        render::restrict(analysis.diagnostics.clone(), &analysis.files, &paths);
     match args.format {
         CheckFormat::Human => {
             let mut err = std::io::stderr().lock();
             let _ = err.write_all(render::human::render(&shown, &analysis.files, color).as_bytes());
-            let _ = writeln!(err, "{}", render::human::summary_line(&shown, analysis.files.len()));
+            let _ = writeln!(
+                err,
+                "{}",
+                render::human::summary_line(&shown, analysis.files.len())
+            );
         }
         CheckFormat::Json => print!("{}", render::json::render(&shown, &analysis.files)),
     }
-    let fails = shown
-        .iter()
-        .any(|d| d.severity == Severity::Error || (args.deny_warnings && d.severity == Severity::Warning));
+    let fails = shown.iter().any(|d| {
+        d.severity == Severity::Error || (args.deny_warnings && d.severity == Severity::Warning)
+    });
     Ok(i32::from(fails))
 }
 
@@ -256,11 +293,20 @@ fn print_rules(format: RulesFormat) {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&list).expect("rules serialize"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&list).expect("rules serialize")
+            );
         }
         RulesFormat::Text => {
             for r in all {
-                println!("{}  {:<24} {:<8} {}", r.code(), r.name(), r.default_severity().as_str(), r.summary());
+                println!(
+                    "{}  {:<24} {:<8} {}",
+                    r.code(),
+                    r.name(),
+                    r.default_severity().as_str(),
+                    r.summary()
+                );
             }
         }
     }

@@ -40,7 +40,8 @@ pub fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, String> 
     // Symlinks are followed; walkdir reports loops as errors instead of recursing.
     let walker = WalkDir::new(root).follow_links(true).sort_by_file_name();
     for entry in walker.into_iter().filter_entry(|e| {
-        e.depth() == 0 || !(e.file_type().is_dir() && e.file_name().to_string_lossy().starts_with('.'))
+        e.depth() == 0
+            || !(e.file_type().is_dir() && e.file_name().to_string_lossy().starts_with('.'))
     }) {
         match entry {
             Ok(e) => {
@@ -63,7 +64,10 @@ pub fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, String> 
                     } else {
                         err.to_string()
                     };
-                    out.push(Found::Error { rel_path: path, message });
+                    out.push(Found::Error {
+                        rel_path: path,
+                        message,
+                    });
                 }
             }
         }

@@ -49,13 +49,20 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
         Some(c) => c,
         None => std::fs::read(&input.abs_path).map_err(|e| e.to_string()),
     };
-    let whole = |len: usize| Span { file: id, start: 0, end: len as u32 };
+    let whole = |len: usize| Span {
+        file: id,
+        start: 0,
+        end: len as u32,
+    };
     let fail = |text: Arc<str>, message: String| {
         let len = text.len();
         ParsedFile {
             source: SourceFile::new(id, input.rel_path.clone(), input.abs_path.clone(), text),
             green: None,
-            errors: vec![SyntaxError { span: whole(len).with_end(0), message }],
+            errors: vec![SyntaxError {
+                span: whole(len).with_end(0),
+                message,
+            }],
         }
     };
     let bytes = match bytes {
@@ -63,7 +70,10 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
         Err(e) => return fail(Arc::from(""), format!("cannot read file: {e}")),
     };
     if bytes.contains(&0) {
-        return fail(Arc::from(""), "binary file: it contains NUL bytes".to_string());
+        return fail(
+            Arc::from(""),
+            "binary file: it contains NUL bytes".to_string(),
+        );
     }
     let text: Arc<str> = match String::from_utf8(bytes) {
         Ok(s) => Arc::from(s),
@@ -77,9 +87,16 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
         }
     };
     if let Some(offset) = too_deep(&text) {
-        let f = fail(text, format!("nested too deeply (more than {MAX_NESTING} levels)"));
+        let f = fail(
+            text,
+            format!("nested too deeply (more than {MAX_NESTING} levels)"),
+        );
         let mut f = f;
-        f.errors[0].span = Span { file: id, start: offset as u32, end: offset as u32 + 1 };
+        f.errors[0].span = Span {
+            file: id,
+            start: offset as u32,
+            end: offset as u32 + 1,
+        };
         return f;
     }
     let parse = rnix::Root::parse(&text);
@@ -123,21 +140,34 @@ fn too_deep(text: &str) -> Option<usize> {
 
 fn kind_name(k: rnix::SyntaxKind) -> String {
     let s = format!("{k:?}");
-    s.trim_start_matches("TOKEN_").trim_start_matches("NODE_").to_lowercase().replace('_', " ")
+    s.trim_start_matches("TOKEN_")
+        .trim_start_matches("NODE_")
+        .to_lowercase()
+        .replace('_', " ")
 }
 
 fn syntax_error(file: FileId, len: u32, e: &ParseError) -> SyntaxError {
     let at = |r: rnix::TextRange| Span::new(file, r);
-    let eof = Span { file, start: len, end: len };
+    let eof = Span {
+        file,
+        start: len,
+        end: len,
+    };
     let (span, message) = match e {
         ParseError::Unexpected(r) => (at(*r), "unexpected input".to_string()),
-        ParseError::UnexpectedExtra(r) => (at(*r), "unexpected input after the expression".to_string()),
+        ParseError::UnexpectedExtra(r) => {
+            (at(*r), "unexpected input after the expression".to_string())
+        }
         ParseError::UnexpectedWanted(got, r, wanted) => (
             at(*r),
             format!(
                 "unexpected {}, expected {}",
                 kind_name(*got),
-                wanted.iter().map(|k| kind_name(*k)).collect::<Vec<_>>().join(" or ")
+                wanted
+                    .iter()
+                    .map(|k| kind_name(*k))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             ),
         ),
         ParseError::UnexpectedDoubleBind(r) => (at(*r), "pattern bound twice".to_string()),
@@ -146,7 +176,11 @@ fn syntax_error(file: FileId, len: u32, e: &ParseError) -> SyntaxError {
             eof,
             format!(
                 "unexpected end of file, expected {}",
-                wanted.iter().map(|k| kind_name(*k)).collect::<Vec<_>>().join(" or ")
+                wanted
+                    .iter()
+                    .map(|k| kind_name(*k))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             ),
         ),
         ParseError::DuplicatedArgs(r, name) => (at(*r), format!("duplicated argument '{name}'")),

@@ -161,7 +161,11 @@ impl<'a> Locator<'a> {
     pub fn start(&self, span: Span) -> Option<Location> {
         let f = self.file(span)?;
         let lc = f.line_col(span.start);
-        Some(Location { file: f.rel_path.clone(), line: lc.line, column: lc.column })
+        Some(Location {
+            file: f.rel_path.clone(),
+            line: lc.line,
+            column: lc.column,
+        })
     }
     /// Start and end (end exclusive, as a column after the last character).
     pub fn range(&self, span: Span) -> Option<(Location, Location)> {
@@ -169,8 +173,16 @@ impl<'a> Locator<'a> {
         let s = f.line_col(span.start);
         let e = f.line_col(span.end);
         Some((
-            Location { file: f.rel_path.clone(), line: s.line, column: s.column },
-            Location { file: f.rel_path.clone(), line: e.line, column: e.column },
+            Location {
+                file: f.rel_path.clone(),
+                line: s.line,
+                column: s.column,
+            },
+            Location {
+                file: f.rel_path.clone(),
+                line: e.line,
+                column: e.column,
+            },
         ))
     }
 }
@@ -353,20 +365,27 @@ pub fn build(analysis: &Analysis, settings: &Settings, diags: &[Diagnostic]) -> 
             }
         }
     }
-    databases.sort_by(|a, b| (&a.service, &a.db_type, &a.name, &a.source).cmp(&(&b.service, &b.db_type, &b.name, &b.source)));
+    databases.sort_by(|a, b| {
+        (&a.service, &a.db_type, &a.name, &a.source)
+            .cmp(&(&b.service, &b.db_type, &b.name, &b.source))
+    });
     skipped.sort_by(|a, b| (&a.service, &a.name, &a.source).cmp(&(&b.service, &b.name, &b.source)));
-    unresolved.sort_by(|a, b| (&a.service, &a.what, &a.source).cmp(&(&b.service, &b.what, &b.source)));
+    unresolved
+        .sort_by(|a, b| (&a.service, &a.what, &a.source).cmp(&(&b.service, &b.what, &b.source)));
     let postgresql = postgresql(&databases);
     let mut connections: BTreeMap<String, Vec<Connection>> = BTreeMap::new();
     for d in &databases {
-        connections.entry(d.service.clone()).or_default().push(Connection {
-            db_type: d.db_type.clone(),
-            host: d.host.clone(),
-            port: d.port,
-            database: d.name.clone(),
-            user: d.user.clone(),
-            password_secret: d.password_secret.clone(),
-        });
+        connections
+            .entry(d.service.clone())
+            .or_default()
+            .push(Connection {
+                db_type: d.db_type.clone(),
+                host: d.host.clone(),
+                port: d.port,
+                database: d.name.clone(),
+                user: d.user.clone(),
+                password_secret: d.password_secret.clone(),
+            });
     }
     Report {
         version: 1,
@@ -401,7 +420,12 @@ fn service_report(loc: &Locator, s: &Service) -> ServiceReport {
     }
 }
 
-fn provisioned(s: &Service, decl: &DatabaseDecl, settings: &Settings, source: Location) -> Option<Provisioned> {
+fn provisioned(
+    s: &Service,
+    decl: &DatabaseDecl,
+    settings: &Settings,
+    source: Location,
+) -> Option<Provisioned> {
     let db_type = decl.str_field("type")?;
     let kind = settings.database_types.get(db_type)?;
     let name = decl.str_field("name")?.to_string();
@@ -438,7 +462,10 @@ fn provisioned(s: &Service, decl: &DatabaseDecl, settings: &Settings, source: Lo
 
 /// What the collector sets on `services.postgresql`.
 fn postgresql(databases: &[Provisioned]) -> Postgresql {
-    let pg: Vec<&Provisioned> = databases.iter().filter(|d| d.db_type == "postgresql").collect();
+    let pg: Vec<&Provisioned> = databases
+        .iter()
+        .filter(|d| d.db_type == "postgresql")
+        .collect();
     let names: BTreeSet<&str> = pg.iter().map(|d| d.name.as_str()).collect();
     let users: BTreeSet<&str> = pg.iter().filter_map(|d| d.user.as_deref()).collect();
     Postgresql {

@@ -59,9 +59,7 @@ impl Evaluator<'_> {
                             }
                         };
                         let thunk = match &from {
-                            Some(src) => {
-                                self.select_thunk(src.clone(), name.clone(), span)
-                            }
+                            Some(src) => self.select_thunk(src.clone(), name.clone(), span),
                             None => self.lookup_thunk(&name, outer_env, span),
                         };
                         insert(map, name, Pending::Thunk(thunk), span);
@@ -149,9 +147,15 @@ impl Evaluator<'_> {
             }
         }
         match &mut entry.0 {
-            Pending::Nested(inner) => {
-                self.insert_path(inner, &keys[1..], value, key_env, outer_env, value_env, open)
-            }
+            Pending::Nested(inner) => self.insert_path(
+                inner,
+                &keys[1..],
+                value,
+                key_env,
+                outer_env,
+                value_env,
+                open,
+            ),
             other => *other = Pending::Duplicate(*span),
         }
     }
@@ -172,7 +176,10 @@ impl Evaluator<'_> {
                     );
                 }
                 ThunkCell::done(Val::new(
-                    V::Attrs(Rc::new(Attrs { map: attrs, open: None })),
+                    V::Attrs(Rc::new(Attrs {
+                        map: attrs,
+                        open: None,
+                    })),
                     span,
                 ))
             }
@@ -204,12 +211,18 @@ impl Evaluator<'_> {
 
     /// The name of an attribute key; `Ok(None)` for a dynamic key that is `null`
     /// (Nix skips such bindings).
-    pub(super) fn attr_name(&self, attr: &ast::Attr, env: &Env) -> Result<Option<Rc<str>>, Unresolved> {
+    pub(super) fn attr_name(
+        &self,
+        attr: &ast::Attr,
+        env: &Env,
+    ) -> Result<Option<Rc<str>>, Unresolved> {
         let span = Span::of(env.file, attr.syntax());
         let val = match attr {
             ast::Attr::Ident(id) => {
                 return Ok(Some(Rc::from(
-                    id.ident_token().map(|t| t.text().to_string()).unwrap_or_default(),
+                    id.ident_token()
+                        .map(|t| t.text().to_string())
+                        .unwrap_or_default(),
                 )))
             }
             ast::Attr::Str(s) => self.eval_str(s, env),
@@ -243,9 +256,12 @@ fn literal_set(e: &ast::Expr) -> Option<ast::AttrSet> {
 }
 
 fn insert(map: &mut BTreeMap<Rc<str>, (Pending, Span)>, name: Rc<str>, p: Pending, span: Span) {
-    if map.contains_key(&name) {
-        map.insert(name, (Pending::Duplicate(span), span));
-    } else {
-        map.insert(name, (p, span));
+    match map.entry(name) {
+        std::collections::btree_map::Entry::Vacant(v) => {
+            v.insert((p, span));
+        }
+        std::collections::btree_map::Entry::Occupied(mut o) => {
+            o.get_mut().0 = Pending::Duplicate(span)
+        }
     }
 }

@@ -198,7 +198,10 @@ impl<'a> Evaluator<'a> {
                 self.eval_path(e, env, span)
             }
             Expr::Ident(id) => {
-                let name = id.ident_token().map(|t| t.text().to_string()).unwrap_or_default();
+                let name = id
+                    .ident_token()
+                    .map(|t| t.text().to_string())
+                    .unwrap_or_default();
                 let t = self.lookup_thunk(&name, env, span);
                 self.force_raw(&t)
             }
@@ -225,9 +228,11 @@ impl<'a> Evaluator<'a> {
                     None => Val::error("let without body", span),
                 }
             }
-            Expr::LegacyLet(_) => {
-                Val::unresolved(Reason::Unsupported, "legacy `let { }` is not evaluated", span)
-            }
+            Expr::LegacyLet(_) => Val::unresolved(
+                Reason::Unsupported,
+                "legacy `let { }` is not evaluated",
+                span,
+            ),
             Expr::AttrSet(set) => {
                 let (bound, _) = self.bind(set, env, set.rec_token().is_some());
                 Val::new(
@@ -272,7 +277,10 @@ impl<'a> Evaluator<'a> {
                     V::Bool(false) => self.eval(&f, env),
                     V::Unresolved(u) => Val::new(V::Unresolved(u), span),
                     other => Val::error(
-                        format!("value is {} while a Boolean was expected", other.type_name()),
+                        format!(
+                            "value is {} while a Boolean was expected",
+                            other.type_name()
+                        ),
                         span,
                     ),
                 }
@@ -286,7 +294,10 @@ impl<'a> Evaluator<'a> {
                     V::Bool(false) => Val::error("assertion failed", span),
                     V::Unresolved(u) => Val::new(V::Unresolved(u), span),
                     other => Val::error(
-                        format!("value is {} while a Boolean was expected", other.type_name()),
+                        format!(
+                            "value is {} while a Boolean was expected",
+                            other.type_name()
+                        ),
                         span,
                     ),
                 }
@@ -318,7 +329,10 @@ impl<'a> Evaluator<'a> {
                 V::Unresolved(u) => {
                     return ThunkCell::done(Val::unresolved(
                         u.reason,
-                        format!("`{name}` comes from a `with` scope that cannot be evaluated: {}", u.detail),
+                        format!(
+                            "`{name}` comes from a `with` scope that cannot be evaluated: {}",
+                            u.detail
+                        ),
                         span,
                     ));
                 }
@@ -335,10 +349,13 @@ impl<'a> Evaluator<'a> {
 
     /// `src.name`, lazily.
     fn select_thunk(&self, src: Thunk, name: Rc<str>, span: Span) -> Thunk {
-        let f = Val::new(V::Prim(Rc::new(value::PrimCall {
-            prim: prim::Prim::SelectAttr,
-            args: vec![ThunkCell::done(Val::str(&name, span))],
-        })), span);
+        let f = Val::new(
+            V::Prim(Rc::new(value::PrimCall {
+                prim: prim::Prim::SelectAttr,
+                args: vec![ThunkCell::done(Val::str(&name, span))],
+            })),
+            span,
+        );
         ThunkCell::apply(f, src, span)
     }
 
@@ -369,7 +386,10 @@ impl<'a> Evaluator<'a> {
             },
             V::Unresolved(_) => Ok(base),
             other => Err(Val::error(
-                format!("value is {} while a set was expected (selecting '{name}')", other.type_name()),
+                format!(
+                    "value is {} while a set was expected (selecting '{name}')",
+                    other.type_name()
+                ),
                 span,
             )),
         }
@@ -493,7 +513,11 @@ impl<'a> Evaluator<'a> {
                 return Val::unresolved(Reason::DefinedElsewhere, "search path <...>", span)
             }
             ast::Path::PathHome(_) => {
-                return Val::unresolved(Reason::DefinedElsewhere, "path in the home directory", span)
+                return Val::unresolved(
+                    Reason::DefinedElsewhere,
+                    "path in the home directory",
+                    span,
+                )
             }
             _ => {}
         }
@@ -522,7 +546,10 @@ impl<'a> Evaluator<'a> {
         let base = if text.starts_with('/') {
             PathBuf::from("/")
         } else {
-            self.dirs.get(env.file as usize).cloned().unwrap_or_default()
+            self.dirs
+                .get(env.file as usize)
+                .cloned()
+                .unwrap_or_default()
         };
         Val::new(V::Path(Rc::new(normalize(&base.join(&text)))), span)
     }
@@ -555,7 +582,10 @@ impl<'a> Evaluator<'a> {
             }
             V::Unresolved(u) => Val::new(V::Unresolved(u.clone()), span),
             other => Val::error(
-                format!("attempt to call something which is not a function but {}", other.type_name()),
+                format!(
+                    "attempt to call something which is not a function but {}",
+                    other.type_name()
+                ),
                 span,
             ),
         }
@@ -584,7 +614,11 @@ impl<'a> Evaluator<'a> {
                         )
                     }
                 };
-                if let Some(bind) = pat.pat_bind().and_then(|b| b.ident()).and_then(|i| i.ident_token()) {
+                if let Some(bind) = pat
+                    .pat_bind()
+                    .and_then(|b| b.ident())
+                    .and_then(|i| i.ident_token())
+                {
                     scope.insert(Rc::from(bind.text()), arg.clone());
                 }
                 let mut formals = Vec::new();
@@ -644,7 +678,10 @@ fn normalize(p: &Path) -> PathBuf {
 }
 
 pub fn join_path(path: &[Rc<str>]) -> String {
-    path.iter().map(|s| s.as_ref()).collect::<Vec<_>>().join(".")
+    path.iter()
+        .map(|s| s.as_ref())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 #[cfg(test)]

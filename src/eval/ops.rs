@@ -1,6 +1,5 @@
 //! Operators: arithmetic, `++`, `//`, comparisons and Boolean logic.
 
-
 use std::rc::Rc;
 
 use rnix::ast::{self, BinOpKind, UnaryOpKind};
@@ -25,7 +24,10 @@ impl Evaluator<'_> {
             },
             (UnaryOpKind::Negate, V::Float(f)) => Val::new(V::Float(-f), span),
             (UnaryOpKind::Invert, other) => Val::error(
-                format!("value is {} while a Boolean was expected", other.type_name()),
+                format!(
+                    "value is {} while a Boolean was expected",
+                    other.type_name()
+                ),
                 span,
             ),
             (UnaryOpKind::Negate, other) => Val::error(
@@ -138,7 +140,9 @@ impl Evaluator<'_> {
         let a = self.whnf(a.clone());
         let b = self.whnf(b.clone());
         match (&a.v, &b.v) {
-            (V::Unresolved(u), _) | (_, V::Unresolved(u)) => Err(Val::new(V::Unresolved(u.clone()), span)),
+            (V::Unresolved(u), _) | (_, V::Unresolved(u)) => {
+                Err(Val::new(V::Unresolved(u.clone()), span))
+            }
             (V::Null, V::Null) => Ok(true),
             (V::Bool(x), V::Bool(y)) => Ok(x == y),
             (V::Int(x), V::Int(y)) => Ok(x == y),
@@ -155,7 +159,9 @@ impl Evaluator<'_> {
                     return Ok(false);
                 }
                 for (i, j) in x.items.iter().zip(y.items.iter()) {
-                    let (Item::Known(i), Item::Known(j)) = (i, j) else { unreachable!() };
+                    let (Item::Known(i), Item::Known(j)) = (i, j) else {
+                        unreachable!()
+                    };
                     let iv = self.force(i);
                     let jv = self.force(j);
                     if !self.guarded_equal(&iv, &jv, span)? {
@@ -168,8 +174,12 @@ impl Evaluator<'_> {
                 if let Some(u) = x.open.as_ref().or(y.open.as_ref()) {
                     return Err(Val::new(V::Unresolved(u.clone()), span));
                 }
-                if x.map.get("outPath").is_some() && y.map.get("outPath").is_some() {
-                    return Err(Val::unresolved(Reason::Unsupported, "comparing derivations", span));
+                if x.map.contains_key("outPath") && y.map.contains_key("outPath") {
+                    return Err(Val::unresolved(
+                        Reason::Unsupported,
+                        "comparing derivations",
+                        span,
+                    ));
                 }
                 if x.map.len() != y.map.len() || !x.map.keys().eq(y.map.keys()) {
                     return Ok(false);
@@ -202,7 +212,9 @@ impl Evaluator<'_> {
     /// Nix's `<`: numbers, strings, paths, and lists lexicographically.
     pub fn less(&self, a: &Val, b: &Val, span: Span) -> Result<bool, Val> {
         match (&a.v, &b.v) {
-            (V::Unresolved(u), _) | (_, V::Unresolved(u)) => Err(Val::new(V::Unresolved(u.clone()), span)),
+            (V::Unresolved(u), _) | (_, V::Unresolved(u)) => {
+                Err(Val::new(V::Unresolved(u.clone()), span))
+            }
             (V::Int(x), V::Int(y)) => Ok(x < y),
             (V::Float(x), V::Float(y)) => Ok(x < y),
             (V::Int(x), V::Float(y)) => Ok((*x as f64) < *y),
@@ -214,7 +226,9 @@ impl Evaluator<'_> {
                     return Err(Val::new(V::Unresolved(u.clone()), span));
                 }
                 for (i, j) in x.items.iter().zip(y.items.iter()) {
-                    let (Item::Known(i), Item::Known(j)) = (i, j) else { unreachable!() };
+                    let (Item::Known(i), Item::Known(j)) = (i, j) else {
+                        unreachable!()
+                    };
                     let iv = self.force(i);
                     let jv = self.force(j);
                     if self.less(&iv, &jv, span)? {
@@ -236,7 +250,10 @@ impl Evaluator<'_> {
 
 fn bool_expected(other: &V, span: Span) -> Val {
     Val::error(
-        format!("value is {} while a Boolean was expected", other.type_name()),
+        format!(
+            "value is {} while a Boolean was expected",
+            other.type_name()
+        ),
         span,
     )
 }
@@ -244,7 +261,9 @@ fn bool_expected(other: &V, span: Span) -> Val {
 fn update(lv: Val, rv: Val, span: Span) -> Val {
     let (l, r) = match (&lv.v, &rv.v) {
         (V::Attrs(l), V::Attrs(r)) => (l, r),
-        (V::Unresolved(u), _) | (_, V::Unresolved(u)) => return Val::new(V::Unresolved(u.clone()), span),
+        (V::Unresolved(u), _) | (_, V::Unresolved(u)) => {
+            return Val::new(V::Unresolved(u.clone()), span)
+        }
         (V::Attrs(_), other) | (other, _) => {
             return Val::error(
                 format!("value is {} while a set was expected", other.type_name()),
@@ -317,7 +336,11 @@ fn arith(op: BinOpKind, a: &V, b: &V, span: Span) -> Val {
             Val::new(V::Float(r), span)
         }
         (x, y) => Val::error(
-            format!("cannot apply arithmetic to {} and {}", x.type_name(), y.type_name()),
+            format!(
+                "cannot apply arithmetic to {} and {}",
+                x.type_name(),
+                y.type_name()
+            ),
             span,
         ),
     }
@@ -330,4 +353,3 @@ fn as_f64(v: &V) -> f64 {
         _ => f64::NAN,
     }
 }
-

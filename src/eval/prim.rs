@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use super::env::{Env, Scope};
-use super::value::{Attr, Attrs, Item, List, PrimCall, Reason, Thunk, ThunkCell, Unresolved, Val, V};
+use super::value::{
+    Attr, Attrs, Item, List, PrimCall, Reason, Thunk, ThunkCell, Unresolved, Val, V,
+};
 use super::Evaluator;
 use crate::source::Span;
 
@@ -66,9 +68,9 @@ impl Prim {
     pub fn arity(self) -> usize {
         use Prim::*;
         match self {
-            MkMerge | MkDefault | MkForce | MkOptionDefault | MkBefore | MkAfter | MkEnableOption
-            | MkOption | ConcatLists | Flatten | ListToAttrs | AttrNames | AttrValues | Head
-            | Length | ToString | ToLower | ToUpper | Throw => 1,
+            MkMerge | MkDefault | MkForce | MkOptionDefault | MkBefore | MkAfter
+            | MkEnableOption | MkOption | ConcatLists | Flatten | ListToAttrs | AttrNames
+            | AttrValues | Head | Length | ToString | ToLower | ToUpper | Throw => 1,
             MkIf | MkOverride | MkOrder | Optional | Optionals | OptionalAttrs | Map | Filter
             | GenAttrs | MapAttrs | NameValuePair | Elem | ConcatStringsSep | HasPrefix
             | HasSuffix | SelectAttr => 2,
@@ -117,8 +119,20 @@ const LIB: &[(&str, Prim)] = &[
 
 /// Functions that exist in `builtins` with the same semantics.
 const BUILTINS: &[&str] = &[
-    "map", "filter", "concatLists", "mapAttrs", "listToAttrs", "attrNames", "attrValues",
-    "elem", "head", "length", "toString", "replaceStrings", "concatStringsSep", "throw",
+    "map",
+    "filter",
+    "concatLists",
+    "mapAttrs",
+    "listToAttrs",
+    "attrNames",
+    "attrValues",
+    "elem",
+    "head",
+    "length",
+    "toString",
+    "replaceStrings",
+    "concatStringsSep",
+    "throw",
 ];
 
 /// Names Nix binds at top level without `builtins.`.
@@ -126,13 +140,27 @@ const GLOBALS: &[&str] = &["map", "toString", "throw"];
 
 /// Global builtins dbprov does not evaluate: using them is unresolved, not an error.
 const UNSUPPORTED_GLOBALS: &[&str] = &[
-    "abort", "baseNameOf", "derivation", "dirOf", "fetchGit", "fetchTarball", "fetchTree",
-    "fromTOML", "import", "isNull", "placeholder", "removeAttrs", "scopedImport",
+    "abort",
+    "baseNameOf",
+    "derivation",
+    "dirOf",
+    "fetchGit",
+    "fetchTarball",
+    "fetchTree",
+    "fromTOML",
+    "import",
+    "isNull",
+    "placeholder",
+    "removeAttrs",
+    "scopedImport",
 ];
 
 fn prim_val(p: Prim) -> Thunk {
     ThunkCell::done(Val::new(
-        V::Prim(Rc::new(PrimCall { prim: p, args: vec![] })),
+        V::Prim(Rc::new(PrimCall {
+            prim: p,
+            args: vec![],
+        })),
         Span::DETACHED,
     ))
 }
@@ -145,14 +173,21 @@ fn open_set(map: BTreeMap<Rc<str>, Attr>, detail: &str) -> Thunk {
     ThunkCell::done(Val::new(
         V::Attrs(Rc::new(Attrs {
             map,
-            open: Some(Rc::new(Unresolved::new(Reason::Unsupported, detail, Span::DETACHED))),
+            open: Some(Rc::new(Unresolved::new(
+                Reason::Unsupported,
+                detail,
+                Span::DETACHED,
+            ))),
         })),
         Span::DETACHED,
     ))
 }
 
 fn attr(value: Thunk) -> Attr {
-    Attr { value, key_span: Span::DETACHED }
+    Attr {
+        value,
+        key_span: Span::DETACHED,
+    }
 }
 
 /// The outermost scope: `true`, `false`, `null`, `builtins`, global functions,
@@ -164,7 +199,10 @@ pub fn builtins_scope() -> Env {
     vars.insert("false".into(), constant(V::Bool(false)));
     vars.insert("null".into(), constant(V::Null));
     for g in GLOBALS {
-        vars.insert((*g).into(), prim_val(lookup_prim(g).expect("global is a prim")));
+        vars.insert(
+            (*g).into(),
+            prim_val(lookup_prim(g).expect("global is a prim")),
+        );
     }
     for g in UNSUPPORTED_GLOBALS {
         vars.insert(
@@ -178,9 +216,16 @@ pub fn builtins_scope() -> Env {
     }
     let mut builtins = BTreeMap::new();
     for b in BUILTINS {
-        builtins.insert(Rc::from(*b), attr(prim_val(lookup_prim(b).expect("builtin is a prim"))));
+        builtins.insert(
+            Rc::from(*b),
+            attr(prim_val(lookup_prim(b).expect("builtin is a prim"))),
+        );
     }
-    for (k, v) in [("true", V::Bool(true)), ("false", V::Bool(false)), ("null", V::Null)] {
+    for (k, v) in [
+        ("true", V::Bool(true)),
+        ("false", V::Bool(false)),
+        ("null", V::Null),
+    ] {
         builtins.insert(Rc::from(k), attr(constant(v)));
     }
     vars.insert(
@@ -199,7 +244,10 @@ pub fn builtins_scope() -> Env {
 }
 
 fn set(entries: Vec<(&str, Thunk)>, span: Span) -> Val {
-    let map = entries.into_iter().map(|(k, v)| (Rc::from(k), attr(v))).collect();
+    let map = entries
+        .into_iter()
+        .map(|(k, v)| (Rc::from(k), attr(v)))
+        .collect();
     Val::new(V::Attrs(Rc::new(Attrs { map, open: None })), span)
 }
 
@@ -267,7 +315,10 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
     match prim {
         MkIf => mk_if(args[0].clone(), args[1].clone(), span),
         MkMerge => set(
-            vec![("_type", done(Val::str("merge", span))), ("contents", args[0].clone())],
+            vec![
+                ("_type", done(Val::str("merge", span))),
+                ("contents", args[0].clone()),
+            ],
             span,
         ),
         MkOverride => mk_override(args[0].clone(), args[1].clone(), span),
@@ -292,7 +343,13 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
             let a = expect!(ev, &args[0], Attrs, "a set", span);
             let mut map = a.map.clone();
             map.insert("_type".into(), attr(done(Val::str("option", span))));
-            Val::new(V::Attrs(Rc::new(Attrs { map, open: a.open.clone() })), span)
+            Val::new(
+                V::Attrs(Rc::new(Attrs {
+                    map,
+                    open: a.open.clone(),
+                })),
+                span,
+            )
         }
         Optional | Optionals | OptionalAttrs => {
             let c = expect!(ev, &args[0], Bool, "a Boolean", span);
@@ -305,9 +362,15 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
                     let v = ev.force(&args[1]);
                     let ok = matches!(
                         (&v.v, prim),
-                        (V::List(_), Optionals) | (V::Attrs(_), OptionalAttrs) | (V::Unresolved(_), _)
+                        (V::List(_), Optionals)
+                            | (V::Attrs(_), OptionalAttrs)
+                            | (V::Unresolved(_), _)
                     );
-                    if ok { v } else { type_error(if prim == Optionals { "a list" } else { "a set" }, &v, span) }
+                    if ok {
+                        v
+                    } else {
+                        type_error(if prim == Optionals { "a list" } else { "a set" }, &v, span)
+                    }
                 }
             }
         }
@@ -380,7 +443,10 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
                             V::Str(s) => {
                                 map.insert(
                                     s.clone(),
-                                    Attr { value: ThunkCell::apply(f.clone(), t.clone(), span), key_span: n.span },
+                                    Attr {
+                                        value: ThunkCell::apply(f.clone(), t.clone(), span),
+                                        key_span: n.span,
+                                    },
                                 );
                             }
                             V::Unresolved(u) => open = Some(u.clone()),
@@ -406,10 +472,22 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
                         span,
                     );
                     let value = ThunkCell::apply(f_name, v.value.clone(), span);
-                    (k.clone(), Attr { value, key_span: v.key_span })
+                    (
+                        k.clone(),
+                        Attr {
+                            value,
+                            key_span: v.key_span,
+                        },
+                    )
                 })
                 .collect();
-            Val::new(V::Attrs(Rc::new(Attrs { map, open: a.open.clone() })), span)
+            Val::new(
+                V::Attrs(Rc::new(Attrs {
+                    map,
+                    open: a.open.clone(),
+                })),
+                span,
+            )
         }
         ListToAttrs => {
             let l = expect!(ev, &args[0], List, "a list", span);
@@ -433,8 +511,10 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
                 match &n.v {
                     // The first occurrence of a name wins.
                     V::Str(s) => {
-                        map.entry(s.clone())
-                            .or_insert(Attr { value: value.value.clone(), key_span: n.span });
+                        map.entry(s.clone()).or_insert(Attr {
+                            value: value.value.clone(),
+                            key_span: n.span,
+                        });
                     }
                     V::Unresolved(u) => open = Some(u.clone()),
                     _ => return type_error("a string", &n, span),
@@ -442,7 +522,10 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
             }
             Val::new(V::Attrs(Rc::new(Attrs { map, open })), span)
         }
-        NameValuePair => set(vec![("name", args[0].clone()), ("value", args[1].clone())], span),
+        NameValuePair => set(
+            vec![("name", args[0].clone()), ("value", args[1].clone())],
+            span,
+        ),
         AttrNames | AttrValues => {
             let a = expect!(ev, &args[0], Attrs, "a set", span);
             if let Some(u) = &a.open {
@@ -504,7 +587,11 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
         ToLower | ToUpper => {
             let s = expect!(ev, &args[0], Str, "a string", span);
             // lib.toLower/toUpper only map ASCII letters.
-            let out = if prim == ToLower { s.to_ascii_lowercase() } else { s.to_ascii_uppercase() };
+            let out = if prim == ToLower {
+                s.to_ascii_lowercase()
+            } else {
+                s.to_ascii_uppercase()
+            };
             Val::str(&out, span)
         }
         ReplaceStrings => replace_strings(ev, args, span),
@@ -528,7 +615,11 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
         HasPrefix | HasSuffix => {
             let affix = expect!(ev, &args[0], Str, "a string", span);
             let s = expect!(ev, &args[1], Str, "a string", span);
-            let r = if prim == HasPrefix { s.starts_with(&*affix) } else { s.ends_with(&*affix) };
+            let r = if prim == HasPrefix {
+                s.starts_with(&*affix)
+            } else {
+                s.ends_with(&*affix)
+            };
             Val::new(V::Bool(r), span)
         }
         Throw => {
@@ -611,11 +702,22 @@ pub fn to_string(ev: &Evaluator, v: &Val, span: Span) -> Result<String, Val> {
             Ok(parts.join(" "))
         }
         V::Unresolved(_) => Err(v.clone()),
-        V::Float(_) => Err(Val::unresolved(Reason::Unsupported, "toString of a float", span)),
-        V::Attrs(a) if a.get("__toString").is_some() || a.get("outPath").is_some() => Err(
-            Val::unresolved(Reason::Unsupported, "toString of a set with __toString/outPath", span),
-        ),
-        other => Err(Val::error(format!("cannot coerce {} to a string", other.type_name()), span)),
+        V::Float(_) => Err(Val::unresolved(
+            Reason::Unsupported,
+            "toString of a float",
+            span,
+        )),
+        V::Attrs(a) if a.get("__toString").is_some() || a.get("outPath").is_some() => {
+            Err(Val::unresolved(
+                Reason::Unsupported,
+                "toString of a set with __toString/outPath",
+                span,
+            ))
+        }
+        other => Err(Val::error(
+            format!("cannot coerce {} to a string", other.type_name()),
+            span,
+        )),
     }
 }
 
@@ -673,6 +775,10 @@ fn replace_strings(ev: &Evaluator, args: &[Thunk], span: Span) -> Val {
     }
     match String::from_utf8(out) {
         Ok(s) => Val::str(&s, span),
-        Err(_) => Val::unresolved(Reason::Unsupported, "replaceStrings produced invalid UTF-8", span),
+        Err(_) => Val::unresolved(
+            Reason::Unsupported,
+            "replaceStrings produced invalid UTF-8",
+            span,
+        ),
     }
 }

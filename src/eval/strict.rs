@@ -18,7 +18,11 @@ pub enum Strict {
 pub fn eval_source(text: &str) -> Strict {
     let parse = rnix::Root::parse(text);
     if !parse.errors().is_empty() {
-        return Strict::Unresolved(Unresolved::new(Reason::EvalError, "syntax error", Span::DETACHED));
+        return Strict::Unresolved(Unresolved::new(
+            Reason::EvalError,
+            "syntax error",
+            Span::DETACHED,
+        ));
     }
     let Some(expr) = parse.tree().expr() else {
         return Strict::Unresolved(Unresolved::new(Reason::EvalError, "empty", Span::DETACHED));
@@ -70,7 +74,11 @@ fn to_json_inner(ev: &Evaluator, v: &Val) -> Result<serde_json::Value, Unresolve
                 return Err((**u).clone());
             }
             if a.get("outPath").is_some() || a.get("__toString").is_some() {
-                return Err(Unresolved::new(Reason::Unsupported, "set converted through outPath/__toString", v.span));
+                return Err(Unresolved::new(
+                    Reason::Unsupported,
+                    "set converted through outPath/__toString",
+                    v.span,
+                ));
             }
             let mut out = serde_json::Map::new();
             for (k, attr) in &a.map {
@@ -79,9 +87,19 @@ fn to_json_inner(ev: &Evaluator, v: &Val) -> Result<serde_json::Value, Unresolve
             J::Object(out)
         }
         V::Unresolved(u) => return Err((**u).clone()),
-        V::Path(_) => return Err(Unresolved::new(Reason::Unsupported, "a path is copied to the store", v.span)),
+        V::Path(_) => {
+            return Err(Unresolved::new(
+                Reason::Unsupported,
+                "a path is copied to the store",
+                v.span,
+            ))
+        }
         V::Lambda(_) | V::Prim(_) => {
-            return Err(Unresolved::new(Reason::EvalError, "cannot convert a function to JSON", v.span))
+            return Err(Unresolved::new(
+                Reason::EvalError,
+                "cannot convert a function to JSON",
+                v.span,
+            ))
         }
         V::Config(_) => return Err(Unresolved::new(Reason::DefinedElsewhere, "config", v.span)),
     })

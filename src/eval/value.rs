@@ -91,9 +91,7 @@ impl ThunkCell {
     /// The span of the expression behind this thunk, without forcing it.
     pub fn span(&self) -> Span {
         match &*self.0.borrow() {
-            ThunkState::Expr(e, env) => {
-                Span::of(env.file, rowan::ast::AstNode::syntax(e))
-            }
+            ThunkState::Expr(e, env) => Span::of(env.file, rowan::ast::AstNode::syntax(e)),
             ThunkState::Apply(_, _, s) => *s,
             ThunkState::Done(v) => v.span,
             ThunkState::Forcing => Span::DETACHED,

@@ -85,13 +85,22 @@ fn extract_enable(ev: &Evaluator, ms: &ModuleSystem, path: &[Rc<str>]) -> Enable
             is_default: first.is_default,
         }
     } else {
-        Enable::Conflict(values.into_iter().map(|(b, s)| (b.to_string(), s)).collect())
+        Enable::Conflict(
+            values
+                .into_iter()
+                .map(|(b, s)| (b.to_string(), s))
+                .collect(),
+        )
     }
 }
 
 fn extract_databases(ev: &Evaluator, ms: &ModuleSystem, path: &[Rc<str>], service: &mut Service) {
     let merged: Merged = merge::merge(ev, &ms.definitions(ev, path), None);
-    let counted_status = match merged.uncertain.iter().find(|_| merged.counted_may_be_dropped()) {
+    let counted_status = match merged
+        .uncertain
+        .iter()
+        .find(|_| merged.counted_may_be_dropped())
+    {
         Some(u) => DeclStatus::Uncertain(u.unresolved.clone()),
         None => DeclStatus::Active,
     };
@@ -99,11 +108,18 @@ fn extract_databases(ev: &Evaluator, ms: &ModuleSystem, path: &[Rc<str>], servic
         list_entries(ev, c, counted_status.clone(), service);
     }
     for c in &merged.overridden {
-        let winner = merged.counted.first().map(|w| w.def_span).unwrap_or(c.def_span);
+        let winner = merged
+            .counted
+            .first()
+            .map(|w| w.def_span)
+            .unwrap_or(c.def_span);
         list_entries(ev, c, DeclStatus::Overridden(winner), service);
     }
     for u in &merged.uncertain {
-        let entries = u.content.as_ref().and_then(|content| plain_list(ev, content));
+        let entries = u
+            .content
+            .as_ref()
+            .and_then(|content| plain_list(ev, content));
         match entries {
             Some((value, def_span)) => {
                 let c = Counted {
@@ -122,7 +138,14 @@ fn extract_databases(ev: &Evaluator, ms: &ModuleSystem, path: &[Rc<str>], servic
     for p in &merged.inactive {
         if let Piece::Inactive { content, guard, .. } = p {
             if let Some((value, def_span)) = plain_list(ev, content) {
-                let c = Counted { value, file: guard.file, def_span, priority: 0, order: 0, is_default: false };
+                let c = Counted {
+                    value,
+                    file: guard.file,
+                    def_span,
+                    priority: 0,
+                    order: 0,
+                    is_default: false,
+                };
                 list_entries(ev, &c, DeclStatus::GuardFalse(*guard), service);
             }
         }
@@ -134,7 +157,11 @@ fn plain_list(ev: &Evaluator, content: &Thunk) -> Option<(Val, Span)> {
     let span = content.span();
     let pieces = merge::pieces(
         ev,
-        &[Collected::Def(Definition { file: span.file, value: content.clone(), span })],
+        &[Collected::Def(Definition {
+            file: span.file,
+            value: content.clone(),
+            span,
+        })],
     );
     let merged = merge::merge_pieces(ev, pieces, None);
     let c = merged.counted.first()?;
@@ -178,7 +205,11 @@ fn extract_entry(ev: &Evaluator, t: &Thunk) -> Entry {
     let attrs = match &v.v {
         V::Attrs(a) => a.clone(),
         V::Unresolved(u) => return Entry::Unresolved((**u).clone()),
-        other => return Entry::NotASet { got: other.type_name().to_string() },
+        other => {
+            return Entry::NotASet {
+                got: other.type_name().to_string(),
+            }
+        }
     };
     if let Some(tag) = crate::module::definitions::type_tag(ev, &attrs) {
         return Entry::Unresolved(Unresolved::new(
@@ -190,7 +221,11 @@ fn extract_entry(ev: &Evaluator, t: &Thunk) -> Entry {
     let mut fields = BTreeMap::new();
     for (name, attr) in &attrs.map {
         let value_span = attr.value.span();
-        let def = Collected::Def(Definition { file: value_span.file, value: attr.value.clone(), span: value_span });
+        let def = Collected::Def(Definition {
+            file: value_span.file,
+            value: attr.value.clone(),
+            span: value_span,
+        });
         let merged = merge::merge(ev, &[def], None);
         let value = if let Some(u) = merged.uncertain.first() {
             FieldValue::Unresolved(u.unresolved.clone())
@@ -200,13 +235,29 @@ fn extract_entry(ev: &Evaluator, t: &Thunk) -> Entry {
         } else {
             field_value(ev, &merged)
         };
-        let value_span = merged.counted.first().map(|c| c.value.span).filter(|s| !s.is_detached()).unwrap_or(value_span);
-        fields.insert(name.to_string(), Field { key_span: attr.key_span, value_span, value });
+        let value_span = merged
+            .counted
+            .first()
+            .map(|c| c.value.span)
+            .filter(|s| !s.is_detached())
+            .unwrap_or(value_span);
+        fields.insert(
+            name.to_string(),
+            Field {
+                key_span: attr.key_span,
+                value_span,
+                value,
+            },
+        );
     }
     if let Some(open) = &attrs.open {
         fields.insert(
             "<unknown>".to_string(),
-            Field { key_span: open.span, value_span: open.span, value: FieldValue::Unresolved((**open).clone()) },
+            Field {
+                key_span: open.span,
+                value_span: open.span,
+                value: FieldValue::Unresolved((**open).clone()),
+            },
         );
     }
     Entry::Fields(fields)
@@ -217,8 +268,12 @@ fn field_value(ev: &Evaluator, merged: &Merged) -> FieldValue {
     for c in &merged.counted[1..] {
         match ev.equal(&first.value, &c.value, c.def_span) {
             Ok(true) => {}
-            Ok(false) => return FieldValue::Conflict(merged.counted.iter().map(|c| c.def_span).collect()),
-            Err(u) => return FieldValue::Unresolved(u.as_unresolved().cloned().expect("unresolved")),
+            Ok(false) => {
+                return FieldValue::Conflict(merged.counted.iter().map(|c| c.def_span).collect())
+            }
+            Err(u) => {
+                return FieldValue::Unresolved(u.as_unresolved().cloned().expect("unresolved"))
+            }
         }
     }
     match &first.value.v {

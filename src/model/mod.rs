@@ -14,14 +14,21 @@ pub use extract::extract;
 #[derive(Clone, Debug)]
 pub enum Enable {
     /// The counted definition (or the declared default).
-    Known { value: bool, span: Span, is_default: bool },
+    Known {
+        value: bool,
+        span: Span,
+        is_default: bool,
+    },
     Unresolved(Unresolved),
     /// Definitions at the same priority disagree.
     Conflict(Vec<(String, Span)>),
     /// No definition and no known default.
     Undefined,
     /// Defined with a value that is not a Boolean.
-    WrongType { got: String, span: Span },
+    WrongType {
+        got: String,
+        span: Span,
+    },
 }
 
 impl Enable {
@@ -98,7 +105,9 @@ pub enum DeclStatus {
 pub enum Entry {
     Fields(BTreeMap<String, Field>),
     /// The list element is not a set.
-    NotASet { got: String },
+    NotASet {
+        got: String,
+    },
     Unresolved(Unresolved),
 }
 

@@ -76,7 +76,11 @@ fn pushdown_value(ev: &Evaluator, v: &Val, wrappers: Vec<Wrapper>, out: &mut Vec
         V::Attrs(a) => match type_tag(ev, a).as_deref() {
             Some("merge") => {
                 let Some(contents) = a.get("contents") else {
-                    out.push(Pushed::Unknown(Unresolved::new(Reason::EvalError, "mkMerge without contents", v.span)));
+                    out.push(Pushed::Unknown(Unresolved::new(
+                        Reason::EvalError,
+                        "mkMerge without contents",
+                        v.span,
+                    )));
                     return;
                 };
                 let list = ev.force(&contents.value);
@@ -98,10 +102,15 @@ fn pushdown_value(ev: &Evaluator, v: &Val, wrappers: Vec<Wrapper>, out: &mut Vec
                 }
             }
             Some(tag @ ("if" | "override")) => {
-                let (Some(content), Some(arg)) =
-                    (a.get("content"), a.get(if tag == "if" { "condition" } else { "priority" }))
-                else {
-                    out.push(Pushed::Unknown(Unresolved::new(Reason::EvalError, "malformed wrapper", v.span)));
+                let (Some(content), Some(arg)) = (
+                    a.get("content"),
+                    a.get(if tag == "if" { "condition" } else { "priority" }),
+                ) else {
+                    out.push(Pushed::Unknown(Unresolved::new(
+                        Reason::EvalError,
+                        "malformed wrapper",
+                        v.span,
+                    )));
                     return;
                 };
                 let mut ws = wrappers;

@@ -13,13 +13,30 @@ use crate::source::{FileId, Span};
 #[derive(Clone, Debug)]
 pub enum Piece {
     /// Its guards hold: it takes part in the priority filter.
-    Active { value: Val, file: FileId, def_span: Span },
+    Active {
+        value: Val,
+        file: FileId,
+        def_span: Span,
+    },
     /// A guard is false: the module system ignores it.
-    Inactive { content: Thunk, guard: Span, file: FileId, def_span: Span },
+    Inactive {
+        content: Thunk,
+        guard: Span,
+        file: FileId,
+        def_span: Span,
+    },
     /// A guard cannot be evaluated: it may or may not count.
-    Maybe { content: Thunk, guard: Unresolved, file: FileId, def_span: Span },
+    Maybe {
+        content: Thunk,
+        guard: Unresolved,
+        file: FileId,
+        def_span: Span,
+    },
     /// The definition's shape itself cannot be known.
-    Unknown { unresolved: Unresolved, file: FileId },
+    Unknown {
+        unresolved: Unresolved,
+        file: FileId,
+    },
 }
 
 /// A definition that counts, with its value stripped of `mkOverride`/`mkOrder`.
@@ -80,17 +97,27 @@ fn discharge(ev: &Evaluator, v: Val, file: FileId, def_span: Span, out: &mut Vec
         Val::new(V::Null, v.span)
     });
     if let V::Unresolved(u) = r.v {
-        out.push(Piece::Unknown { unresolved: (*u).clone(), file });
+        out.push(Piece::Unknown {
+            unresolved: (*u).clone(),
+            file,
+        });
     }
 }
 
 fn discharge_inner(ev: &Evaluator, v: &Val, file: FileId, def_span: Span, out: &mut Vec<Piece>) {
     if let V::Unresolved(u) = &v.v {
-        out.push(Piece::Unknown { unresolved: (**u).clone(), file });
+        out.push(Piece::Unknown {
+            unresolved: (**u).clone(),
+            file,
+        });
         return;
     }
     let V::Attrs(a) = &v.v else {
-        out.push(Piece::Active { value: v.clone(), file, def_span });
+        out.push(Piece::Active {
+            value: v.clone(),
+            file,
+            def_span,
+        });
         return;
     };
     match type_tag(ev, a).as_deref() {
@@ -101,13 +128,23 @@ fn discharge_inner(ev: &Evaluator, v: &Val, file: FileId, def_span: Span, out: &
                     for item in &l.items {
                         match item {
                             Item::Known(t) => discharge(ev, ev.force_raw(t), file, t.span(), out),
-                            Item::Unknown(u) => out.push(Piece::Unknown { unresolved: (**u).clone(), file }),
+                            Item::Unknown(u) => out.push(Piece::Unknown {
+                                unresolved: (**u).clone(),
+                                file,
+                            }),
                         }
                     }
                 }
-                Some(V::Unresolved(u)) => out.push(Piece::Unknown { unresolved: (**u).clone(), file }),
+                Some(V::Unresolved(u)) => out.push(Piece::Unknown {
+                    unresolved: (**u).clone(),
+                    file,
+                }),
                 _ => out.push(Piece::Unknown {
-                    unresolved: Unresolved::new(Reason::EvalError, "mkMerge expects a list", v.span),
+                    unresolved: Unresolved::new(
+                        Reason::EvalError,
+                        "mkMerge expects a list",
+                        v.span,
+                    ),
                     file,
                 }),
             }
@@ -138,14 +175,21 @@ fn discharge_inner(ev: &Evaluator, v: &Val, file: FileId, def_span: Span, out: &
                 other => out.push(Piece::Unknown {
                     unresolved: Unresolved::new(
                         Reason::EvalError,
-                        format!("mkIf called with a non-Boolean condition ({})", other.type_name()),
+                        format!(
+                            "mkIf called with a non-Boolean condition ({})",
+                            other.type_name()
+                        ),
                         cond.value.span(),
                     ),
                     file,
                 }),
             }
         }
-        _ => out.push(Piece::Active { value: v.clone(), file, def_span }),
+        _ => out.push(Piece::Active {
+            value: v.clone(),
+            file,
+            def_span,
+        }),
     }
 }
 
@@ -164,13 +208,21 @@ fn strip_override(ev: &Evaluator, v: Val) -> Result<(i64, Val), Unresolved> {
     if let V::Attrs(a) = &v.v {
         if type_tag(ev, a).as_deref() == Some("override") {
             let (Some(p), Some(c)) = (a.get("priority"), a.get("content")) else {
-                return Err(Unresolved::new(Reason::EvalError, "malformed mkOverride", v.span));
+                return Err(Unresolved::new(
+                    Reason::EvalError,
+                    "malformed mkOverride",
+                    v.span,
+                ));
             };
             let pv = ev.force(&p.value);
             return match &pv.v {
                 V::Int(n) => Ok((*n, ev.force(&c.value))),
                 V::Unresolved(u) => Err((**u).clone()),
-                _ => Err(Unresolved::new(Reason::EvalError, "mkOverride priority is not an integer", v.span)),
+                _ => Err(Unresolved::new(
+                    Reason::EvalError,
+                    "mkOverride priority is not an integer",
+                    v.span,
+                )),
             };
         }
     }
@@ -181,13 +233,21 @@ fn strip_order(ev: &Evaluator, v: Val) -> Result<(i64, Val), Unresolved> {
     if let V::Attrs(a) = &v.v {
         if type_tag(ev, a).as_deref() == Some("order") {
             let (Some(p), Some(c)) = (a.get("priority"), a.get("content")) else {
-                return Err(Unresolved::new(Reason::EvalError, "malformed mkOrder", v.span));
+                return Err(Unresolved::new(
+                    Reason::EvalError,
+                    "malformed mkOrder",
+                    v.span,
+                ));
             };
             let pv = ev.force(&p.value);
             return match &pv.v {
                 V::Int(n) => Ok((*n, ev.force(&c.value))),
                 V::Unresolved(u) => Err((**u).clone()),
-                _ => Err(Unresolved::new(Reason::EvalError, "mkOrder priority is not an integer", v.span)),
+                _ => Err(Unresolved::new(
+                    Reason::EvalError,
+                    "mkOrder priority is not an integer",
+                    v.span,
+                )),
             };
         }
     }
@@ -215,7 +275,10 @@ pub fn pieces(ev: &Evaluator, collected: &[Collected]) -> Vec<Piece> {
     for c in collected {
         match c {
             Collected::Def(d) => discharge(ev, ev.force_raw(&d.value), d.file, d.span, &mut out),
-            Collected::Unknown(file, u) => out.push(Piece::Unknown { unresolved: u.clone(), file: *file }),
+            Collected::Unknown(file, u) => out.push(Piece::Unknown {
+                unresolved: u.clone(),
+                file: *file,
+            }),
         }
     }
     out
@@ -233,7 +296,11 @@ pub fn merge_pieces(ev: &Evaluator, pieces: Vec<Piece>, default: Option<Thunk>) 
     let mut maybes = Vec::new();
     for p in pieces {
         match p {
-            Piece::Active { value, file, def_span } => match strip_override(ev, value) {
+            Piece::Active {
+                value,
+                file,
+                def_span,
+            } => match strip_override(ev, value) {
                 Ok((priority, value)) => active.push(Counted {
                     value,
                     file,
@@ -242,16 +309,24 @@ pub fn merge_pieces(ev: &Evaluator, pieces: Vec<Piece>, default: Option<Thunk>) 
                     order: ORDER_PLAIN,
                     is_default: false,
                 }),
-                Err(u) => merged.uncertain.push(Uncertain { unresolved: u, content: None, file, priority: None }),
+                Err(u) => merged.uncertain.push(Uncertain {
+                    unresolved: u,
+                    content: None,
+                    file,
+                    priority: None,
+                }),
             },
             Piece::Maybe { ref content, .. } => {
                 let prio = maybe_priority(ev, content);
                 maybes.push((prio, p));
             }
             Piece::Inactive { .. } => merged.inactive.push(p),
-            Piece::Unknown { unresolved, file } => {
-                merged.uncertain.push(Uncertain { unresolved, content: None, file, priority: None })
-            }
+            Piece::Unknown { unresolved, file } => merged.uncertain.push(Uncertain {
+                unresolved,
+                content: None,
+                file,
+                priority: None,
+            }),
         }
     }
     if let Some(d) = default {
@@ -268,7 +343,15 @@ pub fn merge_pieces(ev: &Evaluator, pieces: Vec<Piece>, default: Option<Thunk>) 
     }
     let min = active.iter().map(|c| c.priority).min();
     for (prio, p) in maybes {
-        let Piece::Maybe { content, guard, file, .. } = p else { continue };
+        let Piece::Maybe {
+            content,
+            guard,
+            file,
+            ..
+        } = p
+        else {
+            continue;
+        };
         // A guarded definition matters unless a definition that surely counts
         // has a strictly smaller priority number.
         let matters = match (prio, min) {
@@ -276,7 +359,12 @@ pub fn merge_pieces(ev: &Evaluator, pieces: Vec<Piece>, default: Option<Thunk>) 
             _ => true,
         };
         if matters {
-            merged.uncertain.push(Uncertain { unresolved: guard, content: Some(content), file, priority: prio });
+            merged.uncertain.push(Uncertain {
+                unresolved: guard,
+                content: Some(content),
+                file,
+                priority: prio,
+            });
         }
     }
     for c in active {
@@ -292,7 +380,12 @@ pub fn merge_pieces(ev: &Evaluator, pieces: Vec<Piece>, default: Option<Thunk>) 
                 c.order = order;
                 c.value = value;
             }
-            Err(u) => merged.uncertain.push(Uncertain { unresolved: u, content: None, file: c.file, priority: None }),
+            Err(u) => merged.uncertain.push(Uncertain {
+                unresolved: u,
+                content: None,
+                file: c.file,
+                priority: None,
+            }),
         }
     }
     // Stable: equal orders keep module order.
@@ -309,11 +402,18 @@ pub fn generic_value(ev: &Evaluator, merged: &Merged, path: &[Rc<str>], span: Sp
     let Some(first) = merged.counted.first() else {
         return Val::unresolved(
             Reason::DefinedElsewhere,
-            format!("config.{} has no definition in the scanned files", join_path(path)),
+            format!(
+                "config.{} has no definition in the scanned files",
+                join_path(path)
+            ),
             span,
         );
     };
-    if merged.counted.iter().all(|c| matches!(c.value.v, V::List(_))) {
+    if merged
+        .counted
+        .iter()
+        .all(|c| matches!(c.value.v, V::List(_)))
+    {
         let mut items = Vec::new();
         for c in &merged.counted {
             if let V::List(l) = &c.value.v {
@@ -327,7 +427,10 @@ pub fn generic_value(ev: &Evaluator, merged: &Merged, path: &[Rc<str>], span: Sp
             Ok(true) => {}
             Ok(false) => {
                 return Val::error(
-                    format!("config.{} has conflicting definition values", join_path(path)),
+                    format!(
+                        "config.{} has conflicting definition values",
+                        join_path(path)
+                    ),
                     c.def_span,
                 )
             }

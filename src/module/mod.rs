@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use crate::eval::{join_path, Attrs, ConfigResolver, Evaluator, Item, Reason, Thunk, ThunkCell, Unresolved, Val, V};
+use crate::eval::{
+    join_path, Attrs, ConfigResolver, Evaluator, Item, Reason, Thunk, ThunkCell, Unresolved, Val, V,
+};
 use crate::source::{FileId, Span};
 
 pub use definitions::{Collected, Definition};
@@ -35,7 +37,14 @@ pub struct Module {
 
 /// Keys of a module that are not configuration (nixpkgs lib/modules.nix).
 const MODULE_KEYS: &[&str] = &[
-    "_class", "_file", "key", "disabledModules", "imports", "options", "config", "meta",
+    "_class",
+    "_file",
+    "key",
+    "disabledModules",
+    "imports",
+    "options",
+    "config",
+    "meta",
     "freeformType",
 ];
 
@@ -122,7 +131,10 @@ fn load_module(ev: &Evaluator, file: FileId, expr: &rnix::ast::Expr) -> Module {
         other => {
             module.config = Err(Unresolved::new(
                 Reason::EvalError,
-                format!("a module must be a set or a function returning one, not {}", other.type_name()),
+                format!(
+                    "a module must be a set or a function returning one, not {}",
+                    other.type_name()
+                ),
                 value.span,
             ));
             return module;
@@ -226,12 +238,21 @@ impl ModuleSystem {
                         let mut p = path.to_vec();
                         p.push(name.clone());
                         let value = ThunkCell::done(Val::new(V::Config(p.into()), *key_span));
-                        (name.clone(), crate::eval::Attr { value, key_span: *key_span })
+                        (
+                            name.clone(),
+                            crate::eval::Attr {
+                                value,
+                                key_span: *key_span,
+                            },
+                        )
                     })
                     .collect();
                 if children.leaf.is_none() {
                     return Val::new(
-                        V::Attrs(Rc::new(Attrs { map, open: children.unknown.map(Rc::new) })),
+                        V::Attrs(Rc::new(Attrs {
+                            map,
+                            open: children.unknown.map(Rc::new),
+                        })),
                         span,
                     );
                 }

@@ -68,7 +68,10 @@ impl Declarations {
     }
 
     /// Declared option paths strictly below `prefix` (e.g. services).
-    pub fn below<'a>(&'a self, prefix: &'a [Rc<str>]) -> impl Iterator<Item = (&'a [Rc<str>], &'a OptionDecl)> + 'a {
+    pub fn below<'a>(
+        &'a self,
+        prefix: &'a [Rc<str>],
+    ) -> impl Iterator<Item = (&'a [Rc<str>], &'a OptionDecl)> + 'a {
         self.map
             .iter()
             .filter(move |(p, _)| p.len() > prefix.len() && p.starts_with(prefix))

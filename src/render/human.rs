@@ -41,17 +41,22 @@ impl miette::Diagnostic for Rendered {
         Some(self.severity)
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
         self.source.as_ref().map(|s| s as &dyn SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        (!self.labels.is_empty()).then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = LabeledSpan>>)
+        (!self.labels.is_empty())
+            .then(|| Box::new(self.labels.iter().cloned()) as Box<dyn Iterator<Item = LabeledSpan>>)
     }
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
-        (!self.related.is_empty())
-            .then(|| Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)) as Box<dyn Iterator<Item = &dyn miette::Diagnostic>>)
+        (!self.related.is_empty()).then(|| {
+            Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic))
+                as Box<dyn Iterator<Item = &dyn miette::Diagnostic>>
+        })
     }
 }
 
@@ -101,7 +106,12 @@ fn to_rendered(d: &Diagnostic, files: &[SourceFile]) -> Rendered {
     }
     let mut help = d.help.clone();
     if !d.notes.is_empty() {
-        let notes = d.notes.iter().map(|n| format!("note: {n}")).collect::<Vec<_>>().join("\n");
+        let notes = d
+            .notes
+            .iter()
+            .map(|n| format!("note: {n}"))
+            .collect::<Vec<_>>()
+            .join("\n");
         help = Some(match help {
             Some(h) => format!("{notes}\n\n{h}"),
             None => notes,
@@ -125,7 +135,9 @@ pub fn render(diags: &[Diagnostic], files: &[SourceFile], color: bool) -> String
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
     let mut out = String::new();
     for d in diags {
         let r = to_rendered(d, files);
@@ -141,7 +153,10 @@ pub fn render(diags: &[Diagnostic], files: &[SourceFile], color: bool) -> String
 pub fn summary_line(diags: &[Diagnostic], files: usize) -> String {
     let count = |s: Severity| diags.iter().filter(|d| d.severity == s).count();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let mut parts = vec![plural(count(Severity::Error), "error"), plural(count(Severity::Warning), "warning")];
+    let mut parts = vec![
+        plural(count(Severity::Error), "error"),
+        plural(count(Severity::Warning), "warning"),
+    ];
     let infos = count(Severity::Info);
     if infos > 0 {
         parts.push(plural(infos, "info"));

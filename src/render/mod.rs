@@ -19,7 +19,10 @@ pub fn restrict(diags: Vec<Diagnostic>, files: &[SourceFile], paths: &[String]) 
         .filter(|d| match files.get(d.primary.span.file as usize) {
             None => true,
             Some(f) => paths.iter().any(|p| {
-                p.is_empty() || p == "." || f.rel_path == *p || Path::new(&f.rel_path).starts_with(p)
+                p.is_empty()
+                    || p == "."
+                    || f.rel_path == *p
+                    || Path::new(&f.rel_path).starts_with(p)
             }),
         })
         .collect()

@@ -20,7 +20,9 @@ impl Rule for MissingField {
     }
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         for (service, decl) in declarations(cx.model) {
-            let Entry::Fields(fields) = &decl.entry else { continue };
+            let Entry::Fields(fields) = &decl.entry else {
+                continue;
+            };
             let db_type = decl.str_field("type");
             let is_pg = db_type == Some("postgresql");
             let mut required = vec!["type", "name"];

@@ -18,10 +18,19 @@ impl Rule for UnknownType {
         "`type` is not an allowed database type; suggests the nearest"
     }
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
-        let allowed: Vec<&str> = cx.settings.database_types.keys().map(|s| s.as_str()).collect();
+        let allowed: Vec<&str> = cx
+            .settings
+            .database_types
+            .keys()
+            .map(|s| s.as_str())
+            .collect();
         for (service, decl) in declarations(cx.model) {
-            let Some(field) = decl.field("type") else { continue };
-            let Some(t) = field.value.as_str() else { continue };
+            let Some(field) = decl.field("type") else {
+                continue;
+            };
+            let Some(t) = field.value.as_str() else {
+                continue;
+            };
             if allowed.contains(&t) {
                 continue;
             }

@@ -22,9 +22,15 @@ impl Rule for InvalidName {
             if decl.str_field("type") != Some("postgresql") {
                 continue;
             }
-            let Some(field) = decl.field("name") else { continue };
-            let Some(name) = field.value.as_str() else { continue };
-            let Some(problem) = identifier_problem(name) else { continue };
+            let Some(field) = decl.field("name") else {
+                continue;
+            };
+            let Some(name) = field.value.as_str() else {
+                continue;
+            };
+            let Some(problem) = identifier_problem(name) else {
+                continue;
+            };
             let fixed = corrected_identifier(name);
             let d = self
                 .diagnostic(

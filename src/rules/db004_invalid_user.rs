@@ -22,9 +22,15 @@ impl Rule for InvalidUser {
             if decl.str_field("type") != Some("postgresql") {
                 continue;
             }
-            let Some(field) = decl.field("user") else { continue };
-            let Some(user) = field.value.as_str() else { continue };
-            let Some(problem) = identifier_problem(user) else { continue };
+            let Some(field) = decl.field("user") else {
+                continue;
+            };
+            let Some(user) = field.value.as_str() else {
+                continue;
+            };
+            let Some(problem) = identifier_problem(user) else {
+                continue;
+            };
             let fixed = corrected_identifier(user);
             let d = self
                 .diagnostic(

@@ -29,7 +29,9 @@ impl Rule for DuplicateDatabase {
             let (Some(t), Some(field)) = (decl.str_field("type"), decl.field("name")) else {
                 continue;
             };
-            let Some(name) = field.value.as_str() else { continue };
+            let Some(name) = field.value.as_str() else {
+                continue;
+            };
             match seen.get(&(t, name)) {
                 None => {
                     seen.insert((t, name), (&service.name, field.value_span));
@@ -48,7 +50,10 @@ impl Rule for DuplicateDatabase {
                         )
                         .with_service(&service.name)
                         .with_field("name")
-                        .with_label(*first_span, format!("first declared by service '{first_service}'"))
+                        .with_label(
+                            *first_span,
+                            format!("first declared by service '{first_service}'"),
+                        )
                         .with_help(format!(
                             "Give each service its own database, e.g.:\n\n  name = \"{}\";",
                             service.name.replace('-', "_")

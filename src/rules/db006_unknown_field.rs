@@ -23,7 +23,9 @@ impl Rule for UnknownField {
     }
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         for (service, decl) in declarations(cx.model) {
-            let Entry::Fields(fields) = &decl.entry else { continue };
+            let Entry::Fields(fields) = &decl.entry else {
+                continue;
+            };
             for (key, field) in fields {
                 if ENTRY_FIELDS.contains(&key.as_str()) || key == "<unknown>" {
                     continue;
@@ -45,7 +47,10 @@ impl Rule for UnknownField {
                 };
                 let d = self
                     .diagnostic(
-                        format!("Service '{}' declares database with unknown field '{key}'", service.name),
+                        format!(
+                            "Service '{}' declares database with unknown field '{key}'",
+                            service.name
+                        ),
                         field.key_span,
                         &label,
                     )

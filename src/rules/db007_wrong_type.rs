@@ -47,9 +47,12 @@ impl Rule for WrongType {
     }
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         let disabled = |s: &crate::model::Service| {
-            s.enable
-                .is_disabled()
-                .then(|| format!("service '{}' is disabled; this fails once it is enabled", s.name))
+            s.enable.is_disabled().then(|| {
+                format!(
+                    "service '{}' is disabled; this fails once it is enabled",
+                    s.name
+                )
+            })
         };
         for service in &cx.model.services {
             for (got, span) in &service.databases_wrong_type {
@@ -71,7 +74,10 @@ impl Rule for WrongType {
             if let Enable::WrongType { got, span } = &service.enable {
                 let d = self
                     .diagnostic(
-                        format!("Service '{}' defines `enable` as {got}, not a Boolean", service.name),
+                        format!(
+                            "Service '{}' defines `enable` as {got}, not a Boolean",
+                            service.name
+                        ),
                         *span,
                         "expected true or false",
                     )
@@ -104,8 +110,10 @@ impl Rule for WrongType {
                 Entry::Fields(fields) => {
                     for (key, field) in fields {
                         let Some(want) = expected(key) else { continue };
-                        if matches!(field.value, FieldValue::Unresolved(_) | FieldValue::Conflict(_))
-                            || matches(key, &field.value)
+                        if matches!(
+                            field.value,
+                            FieldValue::Unresolved(_) | FieldValue::Conflict(_)
+                        ) || matches(key, &field.value)
                         {
                             continue;
                         }

@@ -4,7 +4,14 @@ use crate::diagnostic::{Diagnostic, Severity};
 /// Databases every PostgreSQL cluster has.
 const RESERVED_DATABASES: &[&str] = &["postgres", "template0", "template1"];
 /// Roles that exist, or are keywords, in every cluster.
-const RESERVED_ROLES: &[&str] = &["postgres", "public", "none", "current_user", "session_user", "current_role"];
+const RESERVED_ROLES: &[&str] = &[
+    "postgres",
+    "public",
+    "none",
+    "current_user",
+    "session_user",
+    "current_role",
+];
 
 /// DB009: a reserved database or role name.
 pub struct ReservedName;
@@ -29,8 +36,12 @@ impl Rule for ReservedName {
             }
             let own = service.name.replace('-', "_");
             for (key, what) in [("name", "database"), ("user", "role")] {
-                let Some(field) = decl.field(key) else { continue };
-                let Some(v) = field.value.as_str() else { continue };
+                let Some(field) = decl.field(key) else {
+                    continue;
+                };
+                let Some(v) = field.value.as_str() else {
+                    continue;
+                };
                 let reserved = if key == "name" {
                     RESERVED_DATABASES.contains(&v)
                 } else {
@@ -43,7 +54,7 @@ impl Rule for ReservedName {
                     .diagnostic(
                         format!("Service '{}' uses the reserved {what} name \"{v}\"", service.name),
                         field.value_span,
-                        &format!("reserved by PostgreSQL"),
+                        "reserved by PostgreSQL",
                     )
                     .with_field(key)
                     .with_help(format!(

@@ -20,11 +20,17 @@ impl Rule for UnresolvedEnable {
     }
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         for service in &cx.model.services {
-            let Enable::Unresolved(u) = &service.enable else { continue };
+            let Enable::Unresolved(u) = &service.enable else {
+                continue;
+            };
             if !service.declares_databases() {
                 continue;
             }
-            let span = if u.span.is_detached() { service.span } else { u.span };
+            let span = if u.span.is_detached() {
+                service.span
+            } else {
+                u.span
+            };
             let d = self
                 .diagnostic(
                     format!(

@@ -20,7 +20,9 @@ impl Rule for ConflictingDefinitions {
     }
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         for service in &cx.model.services {
-            let Enable::Conflict(defs) = &service.enable else { continue };
+            let Enable::Conflict(defs) = &service.enable else {
+                continue;
+            };
             let values: Vec<&str> = defs.iter().map(|(v, _)| v.as_str()).collect();
             let mut d = self
                 .diagnostic(
@@ -48,9 +50,13 @@ impl Rule for ConflictingDefinitions {
             out.push(d);
         }
         for (service, decl) in declarations(cx.model) {
-            let Entry::Fields(fields) = &decl.entry else { continue };
+            let Entry::Fields(fields) = &decl.entry else {
+                continue;
+            };
             for (key, field) in fields {
-                let FieldValue::Conflict(spans) = &field.value else { continue };
+                let FieldValue::Conflict(spans) = &field.value else {
+                    continue;
+                };
                 let mut d = self
                     .diagnostic(
                         format!(

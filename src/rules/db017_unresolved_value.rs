@@ -8,7 +8,11 @@ pub struct UnresolvedValue;
 
 impl UnresolvedValue {
     fn make(&self, message: String, u: &Unresolved, fallback: Span) -> Diagnostic {
-        let span = if u.span.is_detached() { fallback } else { u.span };
+        let span = if u.span.is_detached() {
+            fallback
+        } else {
+            u.span
+        };
         self.diagnostic(
             format!("{message} ({}): {}", u.reason, u.detail),
             span,
@@ -36,7 +40,11 @@ impl Rule for UnresolvedValue {
     }
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         for item in &cx.model.unresolved {
-            let mut d = self.make(format!("{} cannot be known", item.what), &item.unresolved, Span::DETACHED);
+            let mut d = self.make(
+                format!("{} cannot be known", item.what),
+                &item.unresolved,
+                Span::DETACHED,
+            );
             if let Some(s) = &item.service {
                 d = d.with_service(s);
             }
@@ -46,7 +54,10 @@ impl Rule for UnresolvedValue {
             for u in &service.databases_unresolved {
                 let d = self
                     .make(
-                        format!("Part of service '{}''s `databases` cannot be computed", service.name),
+                        format!(
+                            "Part of service '{}''s `databases` cannot be computed",
+                            service.name
+                        ),
                         u,
                         service.span,
                     )
@@ -59,7 +70,10 @@ impl Rule for UnresolvedValue {
             if let DeclStatus::Uncertain(u) = &decl.status {
                 let d = self
                     .make(
-                        format!("Whether this database of service '{}' is declared cannot be known", service.name),
+                        format!(
+                            "Whether this database of service '{}' is declared cannot be known",
+                            service.name
+                        ),
                         u,
                         decl.span,
                     )
@@ -72,13 +86,22 @@ impl Rule for UnresolvedValue {
             match &decl.entry {
                 Entry::Unresolved(u) => {
                     let d = self
-                        .make(format!("A database entry of service '{}' cannot be computed", service.name), u, decl.span)
+                        .make(
+                            format!(
+                                "A database entry of service '{}' cannot be computed",
+                                service.name
+                            ),
+                            u,
+                            decl.span,
+                        )
                         .with_field("databases");
                     out.push(about_decl(d, service, decl));
                 }
                 Entry::Fields(fields) => {
                     for (key, field) in fields {
-                        let FieldValue::Unresolved(u) = &field.value else { continue };
+                        let FieldValue::Unresolved(u) = &field.value else {
+                            continue;
+                        };
                         let what = if key == "<unknown>" {
                             "Some fields".to_string()
                         } else {
@@ -86,7 +109,10 @@ impl Rule for UnresolvedValue {
                         };
                         let d = self
                             .make(
-                                format!("{what} of a database of service '{}' cannot be computed", service.name),
+                                format!(
+                                    "{what} of a database of service '{}' cannot be computed",
+                                    service.name
+                                ),
                                 u,
                                 field.value_span,
                             )

@@ -12,8 +12,13 @@ pub fn identifier_problem(name: &str) -> Option<String> {
     if !(first.is_ascii_alphabetic() || first == '_') {
         return Some(format!("it starts with '{first}', not a letter or '_'"));
     }
-    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_')) {
-        return Some(format!("it contains '{bad}'; only letters, digits and '_' are allowed"));
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+    {
+        return Some(format!(
+            "it contains '{bad}'; only letters, digits and '_' are allowed"
+        ));
     }
     if name.len() > MAX_IDENTIFIER_BYTES {
         return Some(format!(
@@ -30,7 +35,13 @@ pub fn identifier_problem(name: &str) -> Option<String> {
 pub fn corrected_identifier(name: &str) -> String {
     let mut out: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if out.is_empty() || !out.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
         out.insert(0, '_');
@@ -57,8 +68,12 @@ mod tests {
     #[test]
     fn invalid_identifiers_are_explained() {
         assert!(identifier_problem("my-db").unwrap().contains("'-'"));
-        assert!(identifier_problem("1db").unwrap().contains("starts with '1'"));
-        assert!(identifier_problem(&"a".repeat(64)).unwrap().contains("64 bytes"));
+        assert!(identifier_problem("1db")
+            .unwrap()
+            .contains("starts with '1'"));
+        assert!(identifier_problem(&"a".repeat(64))
+            .unwrap()
+            .contains("64 bytes"));
         assert!(identifier_problem("").is_some());
     }
 

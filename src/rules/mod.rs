@@ -120,7 +120,9 @@ pub fn inactive_reason(service: &Service, decl: &DatabaseDecl) -> Option<String>
 }
 
 /// Every database declaration, with its service.
-pub fn declarations<'a>(model: &'a Model) -> impl Iterator<Item = (&'a Service, &'a DatabaseDecl)> + 'a {
+pub fn declarations<'a>(
+    model: &'a Model,
+) -> impl Iterator<Item = (&'a Service, &'a DatabaseDecl)> + 'a {
     model
         .services
         .iter()
@@ -136,7 +138,8 @@ pub fn about_decl(d: Diagnostic, service: &Service, decl: &DatabaseDecl) -> Diag
 
 /// An example `databases` list for a service, as the help texts show it.
 pub fn example_entry(db_type: &str, name: &str, user: Option<&str>) -> String {
-    let mut s = format!("Example:\n  databases = [{{\n    type = \"{db_type}\";\n    name = \"{name}\";\n");
+    let mut s =
+        format!("Example:\n  databases = [{{\n    type = \"{db_type}\";\n    name = \"{name}\";\n");
     if let Some(u) = user {
         s.push_str(&format!("    user = \"{u}\";\n"));
     }

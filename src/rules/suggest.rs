@@ -6,7 +6,10 @@
 pub fn nearest<'a>(input: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let lower = input.to_lowercase();
     if lower.len() >= 3 {
-        if let Some(c) = candidates.iter().find(|c| c.starts_with(&lower) || lower.starts_with(*c)) {
+        if let Some(c) = candidates
+            .iter()
+            .find(|c| c.starts_with(&lower) || lower.starts_with(*c))
+        {
             return Some(c);
         }
     }
