@@ -203,7 +203,12 @@ impl<'a> Evaluator<'a> {
                     .map(|t| t.text().to_string())
                     .unwrap_or_default();
                 let t = self.lookup_thunk(&name, env, span);
-                self.force_raw(&t)
+                let mut v = self.force_raw(&t);
+                // Built-in constants (`true`, `null`) are produced here.
+                if v.span.is_detached() {
+                    v.span = span;
+                }
+                v
             }
             Expr::Select(sel) => self.eval_select(sel, env, span),
             Expr::HasAttr(h) => self.eval_has_attr(h, env, span),

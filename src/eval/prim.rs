@@ -53,6 +53,17 @@ pub enum Prim {
     SelectAttr,
     /// Internal: `f a b`, lazily (for `mapAttrs`).
     ApplyTwo,
+    /// `lib.types` constructors taking one type or module: the result is a
+    /// `{ _type = "option-type"; name; elemType | modules; }` descriptor.
+    TypeListOf,
+    TypeAttrsOf,
+    TypeLazyAttrsOf,
+    TypeNullOr,
+    TypeSubmodule,
+    TypeSubmoduleWith,
+    TypeEnum,
+    TypeOneOf,
+    TypeEither,
 }
 
 /// Priorities of the module system (nixpkgs lib/modules.nix).
@@ -70,10 +81,12 @@ impl Prim {
         match self {
             MkMerge | MkDefault | MkForce | MkOptionDefault | MkBefore | MkAfter
             | MkEnableOption | MkOption | ConcatLists | Flatten | ListToAttrs | AttrNames
-            | AttrValues | Head | Length | ToString | ToLower | ToUpper | Throw => 1,
+            | AttrValues | Head | Length | ToString | ToLower | ToUpper | Throw | TypeListOf
+            | TypeAttrsOf | TypeLazyAttrsOf | TypeNullOr | TypeSubmodule | TypeSubmoduleWith
+            | TypeEnum | TypeOneOf => 1,
             MkIf | MkOverride | MkOrder | Optional | Optionals | OptionalAttrs | Map | Filter
             | GenAttrs | MapAttrs | NameValuePair | Elem | ConcatStringsSep | HasPrefix
-            | HasSuffix | SelectAttr => 2,
+            | HasSuffix | SelectAttr | TypeEither => 2,
             ReplaceStrings | ApplyTwo => 3,
         }
     }
@@ -236,11 +249,70 @@ pub fn builtins_scope() -> Env {
     for (name, p) in LIB {
         lib.insert(Rc::from(*name), attr(prim_val(*p)));
     }
+    lib.insert(Rc::from("types"), attr(types_set()));
     vars.insert(
         "__lib".into(),
         open_set(lib, "this lib function is not evaluated statically"),
     );
     Scope::root(crate::source::FileId::MAX, vars)
+}
+
+/// Option types without parameters that modules commonly use.
+const SIMPLE_TYPES: &[&str] = &[
+    "bool",
+    "str",
+    "int",
+    "port",
+    "attrs",
+    "anything",
+    "lines",
+    "package",
+    "path",
+    "raw",
+    "unspecified",
+    "nonEmptyStr",
+    "singleLineStr",
+    "commas",
+    "float",
+    "number",
+    "string",
+    "envVar",
+    "nonEmptyListOf",
+    "pathInStore",
+];
+
+/// A type descriptor `{ _type = "option-type"; name = ...; }` plus parameters.
+fn type_descriptor(name: &str, params: Vec<(&str, Thunk)>, span: Span) -> Val {
+    let mut entries = vec![
+        ("_type", done(Val::str("option-type", span))),
+        ("name", done(Val::str(name, span))),
+    ];
+    entries.extend(params);
+    set(entries, span)
+}
+
+fn types_set() -> Thunk {
+    let mut map = BTreeMap::new();
+    for t in SIMPLE_TYPES {
+        map.insert(
+            Rc::from(*t),
+            attr(done(type_descriptor(t, vec![], Span::DETACHED))),
+        );
+    }
+    for (name, p) in [
+        ("listOf", Prim::TypeListOf),
+        ("attrsOf", Prim::TypeAttrsOf),
+        ("lazyAttrsOf", Prim::TypeLazyAttrsOf),
+        ("nullOr", Prim::TypeNullOr),
+        ("submodule", Prim::TypeSubmodule),
+        ("submoduleWith", Prim::TypeSubmoduleWith),
+        ("enum", Prim::TypeEnum),
+        ("oneOf", Prim::TypeOneOf),
+        ("either", Prim::TypeEither),
+    ] {
+        map.insert(Rc::from(name), attr(prim_val(p)));
+    }
+    open_set(map, "this option type is not evaluated statically")
 }
 
 fn set(entries: Vec<(&str, Thunk)>, span: Span) -> Val {
@@ -329,7 +401,7 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
         MkBefore => mk_order(int(ORDER_BEFORE, span), args[0].clone(), span),
         MkAfter => mk_order(int(ORDER_AFTER, span), args[0].clone(), span),
         MkEnableOption => {
-            let bool_type = set(vec![("name", done(Val::str("bool", span)))], span);
+            let bool_type = type_descriptor("bool", vec![], span);
             set(
                 vec![
                     ("_type", done(Val::str("option", span))),
@@ -630,6 +702,27 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
             };
             Val::error(format!("throws: {msg}"), span)
         }
+        TypeListOf => type_descriptor("listOf", vec![("elemType", args[0].clone())], span),
+        TypeAttrsOf => type_descriptor("attrsOf", vec![("elemType", args[0].clone())], span),
+        TypeLazyAttrsOf => {
+            type_descriptor("lazyAttrsOf", vec![("elemType", args[0].clone())], span)
+        }
+        TypeNullOr => type_descriptor("nullOr", vec![("elemType", args[0].clone())], span),
+        TypeSubmodule => {
+            let modules = done(list(vec![Item::Known(args[0].clone())], span));
+            type_descriptor("submodule", vec![("modules", modules)], span)
+        }
+        TypeSubmoduleWith => {
+            let a = expect!(ev, &args[0], Attrs, "a set", span);
+            let modules = match a.get("modules") {
+                Some(m) => m.value.clone(),
+                None => done(list(vec![], span)),
+            };
+            type_descriptor("submodule", vec![("modules", modules)], span)
+        }
+        TypeEnum => type_descriptor("enum", vec![("values", args[0].clone())], span),
+        TypeOneOf => type_descriptor("oneOf", vec![("types", args[0].clone())], span),
+        TypeEither => type_descriptor("either", vec![], span),
         ApplyTwo => {
             let f = ev.force(&args[0]);
             let partial = ev.apply(f, args[1].clone(), span);

@@ -68,7 +68,7 @@ impl Unresolved {
 /// A lazily evaluated value.
 pub type Thunk = Rc<ThunkCell>;
 
-pub struct ThunkCell(pub(super) RefCell<ThunkState>);
+pub struct ThunkCell(pub(super) RefCell<ThunkState>, Span);
 
 pub(super) enum ThunkState {
     Expr(rnix::ast::Expr, Env),
@@ -80,22 +80,22 @@ pub(super) enum ThunkState {
 
 impl ThunkCell {
     pub fn done(v: Val) -> Thunk {
-        Rc::new(ThunkCell(RefCell::new(ThunkState::Done(v))))
+        let span = v.span;
+        Rc::new(ThunkCell(RefCell::new(ThunkState::Done(v)), span))
     }
     pub fn expr(e: rnix::ast::Expr, env: Env) -> Thunk {
-        Rc::new(ThunkCell(RefCell::new(ThunkState::Expr(e, env))))
+        let span = Span::of(env.file, rowan::ast::AstNode::syntax(&e));
+        Rc::new(ThunkCell(RefCell::new(ThunkState::Expr(e, env)), span))
     }
     pub fn apply(f: Val, arg: Thunk, span: Span) -> Thunk {
-        Rc::new(ThunkCell(RefCell::new(ThunkState::Apply(f, arg, span))))
+        Rc::new(ThunkCell(
+            RefCell::new(ThunkState::Apply(f, arg, span)),
+            span,
+        ))
     }
     /// The span of the expression behind this thunk, without forcing it.
     pub fn span(&self) -> Span {
-        match &*self.0.borrow() {
-            ThunkState::Expr(e, env) => Span::of(env.file, rowan::ast::AstNode::syntax(e)),
-            ThunkState::Apply(_, _, s) => *s,
-            ThunkState::Done(v) => v.span,
-            ThunkState::Forcing => Span::DETACHED,
-        }
+        self.1
     }
 }
 

@@ -21,8 +21,8 @@ pub fn extract(
     ev.reset_budget();
     let children = ms.children(ev, &base);
     let mut names: BTreeMap<Rc<str>, Span> = children.names.clone();
-    for (path, decl) in ms.declarations().below(&base) {
-        names.entry(path[base.len()].clone()).or_insert(decl.span);
+    for (name, span) in ms.declarations().names_below(&base) {
+        names.entry(name).or_insert(span);
     }
     if let Some(u) = children.unknown {
         unresolved.push(UnresolvedItem {
@@ -58,7 +58,11 @@ pub fn extract(
 
 fn extract_enable(ev: &Evaluator, ms: &ModuleSystem, path: &[Rc<str>]) -> Enable {
     let default = ms.declaration(path).and_then(|d| d.default.clone());
-    let merged = merge::merge(ev, &ms.definitions(ev, path), default);
+    let collected = ms.definitions(ev, path);
+    if let Some(u) = depends_on_declarations(ev, ms, path, &collected) {
+        return Enable::Unresolved(u);
+    }
+    let merged = merge::merge(ev, &collected, default);
     if let Some(u) = merged.uncertain.first() {
         return Enable::Unresolved(u.unresolved.clone());
     }
@@ -95,7 +99,12 @@ fn extract_enable(ev: &Evaluator, ms: &ModuleSystem, path: &[Rc<str>]) -> Enable
 }
 
 fn extract_databases(ev: &Evaluator, ms: &ModuleSystem, path: &[Rc<str>], service: &mut Service) {
-    let merged: Merged = merge::merge(ev, &ms.definitions(ev, path), None);
+    let collected = ms.definitions(ev, path);
+    if let Some(u) = depends_on_declarations(ev, ms, path, &collected) {
+        service.databases_unresolved.push(u);
+        return;
+    }
+    let merged: Merged = merge::merge(ev, &collected, None);
     let counted_status = match merged
         .uncertain
         .iter()
@@ -152,6 +161,63 @@ fn extract_databases(ev: &Evaluator, ms: &ModuleSystem, path: &[Rc<str>], servic
     }
 }
 
+/// Without any declaration of the service in the scanned files, a priority
+/// written on a set holding the service (`x = lib.mkDefault { ... }`) means
+/// different things: a submodule or `attrsOf` contract drops the whole set
+/// when another definition has a smaller priority number, separate options
+/// apply it to each field. When those readings disagree, the answer is not
+/// known.
+fn depends_on_declarations(
+    ev: &Evaluator,
+    ms: &ModuleSystem,
+    leaf: &[Rc<str>],
+    collected: &[Collected],
+) -> Option<Unresolved> {
+    let service = &leaf[..leaf.len() - 1];
+    let base = &service[..service.len() - 1];
+    if ms.declaration(leaf).is_some()
+        || ms.declaration(service).is_some()
+        || ms.declaration(base).is_some()
+    {
+        return None;
+    }
+    let lifted = collected.iter().find_map(|c| match c {
+        Collected::Def(d)
+            if d.lifted
+                .iter()
+                .any(|(is_override, depth)| *is_override && *depth <= service.len()) =>
+        {
+            Some(d)
+        }
+        _ => None,
+    })?;
+    let reading = |collected: &[Collected]| {
+        let merged = merge::merge(ev, collected, None);
+        let spans: Vec<Span> = merged.counted.iter().map(|c| c.def_span).collect();
+        (spans, merged.uncertain.len())
+    };
+    let separate = reading(collected);
+    let submodule = reading(&ms.definitions_assuming(ev, leaf, &[service]));
+    let attrs_of = reading(&ms.definitions_assuming(ev, leaf, &[base, service]));
+    if separate == submodule && separate == attrs_of {
+        return None;
+    }
+    let path = service
+        .iter()
+        .map(|s| s.as_ref())
+        .collect::<Vec<_>>()
+        .join(".");
+    Some(Unresolved::new(
+        Reason::UndeclaredOption,
+        format!(
+            "`{path}` is defined as a whole set under a priority (mkDefault/mkForce/mkOverride), and no option \
+             declaration for it is in the scanned files: a submodule contract would drop the whole set, separate \
+             options would apply the priority to each field, and here the two differ"
+        ),
+        lifted.span,
+    ))
+}
+
 /// The list behind a guarded definition, when it is one (wrappers stripped).
 fn plain_list(ev: &Evaluator, content: &Thunk) -> Option<(Val, Span)> {
     let span = content.span();
@@ -161,6 +227,7 @@ fn plain_list(ev: &Evaluator, content: &Thunk) -> Option<(Val, Span)> {
             file: span.file,
             value: content.clone(),
             span,
+            lifted: Vec::new(),
         })],
     );
     let merged = merge::merge_pieces(ev, pieces, None);
@@ -225,6 +292,7 @@ fn extract_entry(ev: &Evaluator, t: &Thunk) -> Entry {
             file: value_span.file,
             value: attr.value.clone(),
             span: value_span,
+            lifted: Vec::new(),
         });
         let merged = merge::merge(ev, &[def], None);
         let value = if let Some(u) = merged.uncertain.first() {

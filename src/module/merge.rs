@@ -12,6 +12,13 @@ use crate::source::{FileId, Span};
 /// A definition after `mkMerge` and `mkIf` are discharged.
 #[derive(Clone, Debug)]
 pub enum Piece {
+    /// Dropped at an enclosing option by a definition with a smaller priority number.
+    Dropped {
+        value: Val,
+        file: FileId,
+        def_span: Span,
+        by: Span,
+    },
     /// Its guards hold: it takes part in the priority filter.
     Active {
         value: Val,
@@ -275,6 +282,25 @@ pub fn pieces(ev: &Evaluator, collected: &[Collected]) -> Vec<Piece> {
     for c in collected {
         match c {
             Collected::Def(d) => discharge(ev, ev.force_raw(&d.value), d.file, d.span, &mut out),
+            Collected::Dropped(d, by) => {
+                let mut inner = Vec::new();
+                discharge(ev, ev.force_raw(&d.value), d.file, d.span, &mut inner);
+                for p in inner {
+                    if let Piece::Active {
+                        value,
+                        file,
+                        def_span,
+                    } = p
+                    {
+                        out.push(Piece::Dropped {
+                            value,
+                            file,
+                            def_span,
+                            by: *by,
+                        });
+                    }
+                }
+            }
             Collected::Unknown(file, u) => out.push(Piece::Unknown {
                 unresolved: u.clone(),
                 file: *file,
@@ -321,6 +347,23 @@ pub fn merge_pieces(ev: &Evaluator, pieces: Vec<Piece>, default: Option<Thunk>) 
                 maybes.push((prio, p));
             }
             Piece::Inactive { .. } => merged.inactive.push(p),
+            Piece::Dropped {
+                value,
+                file,
+                def_span,
+                ..
+            } => {
+                if let Ok((priority, value)) = strip_override(ev, value) {
+                    merged.overridden.push(Counted {
+                        value,
+                        file,
+                        def_span,
+                        priority,
+                        order: ORDER_PLAIN,
+                        is_default: false,
+                    });
+                }
+            }
             Piece::Unknown { unresolved, file } => merged.uncertain.push(Uncertain {
                 unresolved,
                 content: None,

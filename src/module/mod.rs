@@ -50,6 +50,8 @@ const MODULE_KEYS: &[&str] = &[
 
 pub struct ModuleSystem {
     pub modules: Vec<Module>,
+    /// Modules that take part in the merge (those the entry module imports).
+    active: Vec<bool>,
     options: options::Declarations,
     resolving: RefCell<HashMap<Vec<Rc<str>>, Option<Val>>>,
 }
@@ -64,11 +66,24 @@ impl ModuleSystem {
             modules.push(load_module(ev, *file, expr));
         }
         let options = options::Declarations::collect(ev, &modules);
+        let active = vec![
+            true;
+            modules
+                .iter()
+                .map(|m| m.file as usize + 1)
+                .max()
+                .unwrap_or(0)
+        ];
         ModuleSystem {
             modules,
+            active,
             options,
             resolving: RefCell::new(HashMap::new()),
         }
+    }
+
+    pub fn is_active(&self, file: FileId) -> bool {
+        self.active.get(file as usize).copied().unwrap_or(false)
     }
 
     pub fn declaration(&self, path: &[Rc<str>]) -> Option<&OptionDecl> {

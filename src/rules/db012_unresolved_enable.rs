@@ -23,7 +23,8 @@ impl Rule for UnresolvedEnable {
             let Enable::Unresolved(u) = &service.enable else {
                 continue;
             };
-            if !service.declares_databases() {
+            // A cycle is DB027's.
+            if !service.declares_databases() || u.reason == crate::model::Reason::Cycle {
                 continue;
             }
             let span = if u.span.is_detached() {

@@ -1,26 +1,32 @@
 use super::{about_decl, declarations, Context, Rule};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{DeclStatus, Entry, FieldValue, Unresolved};
+use crate::model::{DeclStatus, Entry, FieldValue, Reason, Unresolved};
 use crate::source::Span;
 
 /// DB017: a field or a part of `databases` cannot be computed statically.
 pub struct UnresolvedValue;
 
 impl UnresolvedValue {
-    fn make(&self, message: String, u: &Unresolved, fallback: Span) -> Diagnostic {
+    /// The diagnostic for one unresolved value; none for a cycle, which is DB027's.
+    fn make(&self, message: String, u: &Unresolved, fallback: Span) -> Option<Diagnostic> {
+        if u.reason == Reason::Cycle {
+            return None;
+        }
         let span = if u.span.is_detached() {
             fallback
         } else {
             u.span
         };
-        self.diagnostic(
-            format!("{message} ({}): {}", u.reason, u.detail),
-            span,
-            "cannot be evaluated statically",
-        )
-        .with_help(
-            "dbprov leaves what it cannot compute out of the plan and lists it under `unresolved`. \
-             Write the value literally, or with the lib functions dbprov evaluates (see `dbprov explain DB017`).",
+        Some(
+            self.diagnostic(
+                format!("{message} ({}): {}", u.reason, u.detail),
+                span,
+                "cannot be evaluated statically",
+            )
+            .with_help(
+                "dbprov leaves what it cannot compute out of the plan and lists it under `unresolved`. \
+                 Write the value literally, or with the lib functions dbprov evaluates (see `dbprov explain DB017`).",
+            ),
         )
     }
 }
@@ -40,11 +46,13 @@ impl Rule for UnresolvedValue {
     }
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         for item in &cx.model.unresolved {
-            let mut d = self.make(
+            let Some(mut d) = self.make(
                 format!("{} cannot be known", item.what),
                 &item.unresolved,
                 Span::DETACHED,
-            );
+            ) else {
+                continue;
+            };
             if let Some(s) = &item.service {
                 d = d.with_service(s);
             }
@@ -52,50 +60,39 @@ impl Rule for UnresolvedValue {
         }
         for service in &cx.model.services {
             for u in &service.databases_unresolved {
-                let d = self
-                    .make(
-                        format!(
-                            "Part of service '{}''s `databases` cannot be computed",
-                            service.name
-                        ),
-                        u,
-                        service.span,
-                    )
-                    .with_service(&service.name)
-                    .with_field("databases");
-                out.push(d);
+                let message = format!(
+                    "Part of service '{}''s `databases` cannot be computed",
+                    service.name
+                );
+                if let Some(d) = self.make(message, u, service.span) {
+                    out.push(d.with_service(&service.name).with_field("databases"));
+                }
             }
         }
         for (service, decl) in declarations(cx.model) {
             if let DeclStatus::Uncertain(u) = &decl.status {
-                let d = self
-                    .make(
-                        format!(
-                            "Whether this database of service '{}' is declared cannot be known",
-                            service.name
-                        ),
-                        u,
-                        decl.span,
-                    )
-                    .with_service(&service.name)
-                    .with_field("databases")
-                    .with_label(decl.span, "this declaration")
-                    .about(decl.span);
-                out.push(d);
+                let message = format!(
+                    "Whether this database of service '{}' is declared cannot be known",
+                    service.name
+                );
+                if let Some(d) = self.make(message, u, decl.span) {
+                    out.push(
+                        d.with_service(&service.name)
+                            .with_field("databases")
+                            .with_label(decl.span, "this declaration")
+                            .about(decl.span),
+                    );
+                }
             }
             match &decl.entry {
                 Entry::Unresolved(u) => {
-                    let d = self
-                        .make(
-                            format!(
-                                "A database entry of service '{}' cannot be computed",
-                                service.name
-                            ),
-                            u,
-                            decl.span,
-                        )
-                        .with_field("databases");
-                    out.push(about_decl(d, service, decl));
+                    let message = format!(
+                        "A database entry of service '{}' cannot be computed",
+                        service.name
+                    );
+                    if let Some(d) = self.make(message, u, decl.span) {
+                        out.push(about_decl(d.with_field("databases"), service, decl));
+                    }
                 }
                 Entry::Fields(fields) => {
                     for (key, field) in fields {
@@ -107,17 +104,13 @@ impl Rule for UnresolvedValue {
                         } else {
                             format!("Field '{key}'")
                         };
-                        let d = self
-                            .make(
-                                format!(
-                                    "{what} of a database of service '{}' cannot be computed",
-                                    service.name
-                                ),
-                                u,
-                                field.value_span,
-                            )
-                            .with_field(key);
-                        out.push(about_decl(d, service, decl));
+                        let message = format!(
+                            "{what} of a database of service '{}' cannot be computed",
+                            service.name
+                        );
+                        if let Some(d) = self.make(message, u, field.value_span) {
+                            out.push(about_decl(d.with_field(key), service, decl));
+                        }
                     }
                 }
                 Entry::NotASet { .. } => {}

@@ -1,0 +1,98 @@
+use std::collections::BTreeMap;
+
+use super::{Context, Rule};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::{DeclStatus, Enable, Reason, Unresolved};
+use crate::source::Span;
+
+/// DB027: the module system would recurse infinitely.
+pub struct EvaluationCycle;
+
+/// Every unresolved value of the model whose reason is a cycle, with the
+/// service it was met in.
+fn cycles<'a>(cx: &'a Context) -> Vec<(Option<&'a str>, Span, &'a Unresolved)> {
+    let mut out = Vec::new();
+    for item in &cx.model.unresolved {
+        out.push((item.service.as_deref(), Span::DETACHED, &item.unresolved));
+    }
+    for s in &cx.model.services {
+        if let Enable::Unresolved(u) = &s.enable {
+            out.push((Some(s.name.as_str()), s.span, u));
+        }
+        for u in &s.databases_unresolved {
+            out.push((Some(s.name.as_str()), s.span, u));
+        }
+        for d in &s.databases {
+            if let DeclStatus::Uncertain(u) = &d.status {
+                out.push((Some(s.name.as_str()), d.span, u));
+            }
+        }
+    }
+    out.retain(|(_, _, u)| u.reason == Reason::Cycle);
+    out
+}
+
+impl Rule for EvaluationCycle {
+    fn code(&self) -> &'static str {
+        "DB027"
+    }
+    fn name(&self) -> &'static str {
+        "evaluation-cycle"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Error
+    }
+    fn summary(&self) -> &'static str {
+        "the module system would recurse infinitely here"
+    }
+    fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
+        // One diagnostic per place where the recursion closes.
+        let mut by_span: BTreeMap<Span, (String, Vec<(Option<&str>, Span)>)> = BTreeMap::new();
+        for (service, span, u) in cycles(cx) {
+            let entry = by_span
+                .entry(u.span)
+                .or_insert_with(|| (u.detail.clone(), Vec::new()));
+            if !entry.1.contains(&(service, span)) {
+                entry.1.push((service, span));
+            }
+        }
+        let path = cx.settings.service_path.join(".");
+        for (span, (detail, affected)) in by_span {
+            let first = affected.iter().find_map(|(s, _)| *s);
+            let primary = if span.is_detached() {
+                affected
+                    .iter()
+                    .map(|(_, s)| *s)
+                    .find(|s| !s.is_detached())
+                    .unwrap_or(span)
+            } else {
+                span
+            };
+            let name = first.unwrap_or("x");
+            let mut d = self
+                .diagnostic(
+                    format!("Infinite recursion in the module system: {detail}"),
+                    primary,
+                    "this needs the value it defines",
+                )
+                .with_help(format!(
+                    "With `{path}` declared as `attrsOf (submodule ...)`, the whole set is merged before any guard \
+                     is known, so a contract definition must not sit under the service's own `enable`. \
+                     Move the declaration out of the `mkIf`:\n\n  config = lib.mkMerge [\n    {{ {path}.{name}.databases = [ ... ]; }}\n    (lib.mkIf cfg.enable {{ /* the service itself */ }})\n  ];"
+                ));
+            if let Some(s) = first {
+                d = d.with_service(s);
+            }
+            for (s, at) in &affected {
+                if *at != primary {
+                    let what = match s {
+                        Some(s) => format!("service '{s}' cannot be evaluated"),
+                        None => "cannot be evaluated".to_string(),
+                    };
+                    d = d.with_label(*at, what);
+                }
+            }
+            out.push(d);
+        }
+    }
+}
