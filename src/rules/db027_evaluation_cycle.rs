@@ -5,6 +5,9 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{DeclStatus, Enable, Reason, Unresolved};
 use crate::source::Span;
 
+/// The services (and where) a cycle makes unknown.
+type Affected<'a> = Vec<(Option<&'a str>, Span)>;
+
 /// DB027: the module system would recurse infinitely.
 pub struct EvaluationCycle;
 
@@ -47,7 +50,7 @@ impl Rule for EvaluationCycle {
     }
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         // One diagnostic per place where the recursion closes.
-        let mut by_span: BTreeMap<Span, (String, Vec<(Option<&str>, Span)>)> = BTreeMap::new();
+        let mut by_span: BTreeMap<Span, (String, Affected)> = BTreeMap::new();
         for (service, span, u) in cycles(cx) {
             let entry = by_span
                 .entry(u.span)
