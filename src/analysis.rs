@@ -10,12 +10,15 @@ use rowan::ast::AstNode;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{discover, Found};
 use crate::eval::{Evaluator, Limits};
-use crate::model::{self, FileInfo, Model};
+use crate::model::{self, FileInfo, Model, Unimported, UnresolvedItem};
+use crate::module::imports::reachability;
 use crate::module::ModuleSystem;
 use crate::parse::{parse_all, Input, SyntaxError};
 use crate::rules::{self, Context, Rule};
 use crate::settings::Settings;
+use crate::source::FileId;
 use crate::source::{SourceFile, Span};
+use std::rc::Rc;
 
 /// An editor buffer that replaces a file's content on disk.
 pub struct Override {
@@ -127,13 +130,52 @@ fn evaluate(
     let dirs = files.iter().map(|f| f.dir()).collect();
     let system: OnceCell<ModuleSystem> = OnceCell::new();
     let ev = Evaluator::new(dirs, Limits::default());
-    let ms = system.get_or_init(|| ModuleSystem::load(&ev, &roots));
+    let mut loaded = ModuleSystem::load(&ev, &roots);
+    let entry = files.iter().position(|f| f.rel_path == settings.entry);
+    let mut unimported = Vec::new();
+    let mut unresolved = Vec::new();
+    if let Some(entry) = entry {
+        let abs: Vec<PathBuf> = files.iter().map(|f| f.abs_path.clone()).collect();
+        let reach = reachability(&loaded, entry as FileId, &abs);
+        if reach.unresolved.is_empty() {
+            let base: Vec<Rc<str>> = settings
+                .service_path
+                .iter()
+                .map(|s| Rc::from(s.as_str()))
+                .collect();
+            for (i, reached) in reach.reached.iter().enumerate() {
+                if !reached {
+                    let services = loaded.defines_in_module(&ev, i as FileId, &base, "databases");
+                    if !services.is_empty() {
+                        unimported.push(Unimported {
+                            file: i as FileId,
+                            services,
+                        });
+                    }
+                }
+            }
+            loaded.set_active(reach.reached);
+        } else {
+            // An import that cannot be computed could reach any file: keep them all.
+            for u in reach.unresolved {
+                unresolved.push(UnresolvedItem {
+                    service: None,
+                    what: "an entry of `imports`".to_string(),
+                    unresolved: u,
+                });
+            }
+        }
+    }
+    let ms = system.get_or_init(|| loaded);
     ev.set_resolver(ms);
-    let (services, unresolved) = model::extract(&ev, ms, &settings.service_path);
+    let (services, mut found) = model::extract(&ev, ms, &settings.service_path);
+    unresolved.append(&mut found);
     let model = Model {
         files: infos,
         services,
         unresolved,
+        entry: entry.map(|e| files[e].rel_path.clone()),
+        unimported,
     };
     let mut diagnostics = rules::run(
         rules,

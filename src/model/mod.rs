@@ -166,10 +166,21 @@ pub struct FileInfo {
     pub syntax_errors: Vec<SyntaxError>,
 }
 
+/// A file the entry module does not import, though it declares databases.
+#[derive(Clone, Debug)]
+pub struct Unimported {
+    pub file: crate::source::FileId,
+    /// The services it declares databases for, with the declaration's span.
+    pub services: Vec<(String, Span)>,
+}
+
 pub struct Model {
     pub files: Vec<FileInfo>,
     pub services: Vec<Service>,
     pub unresolved: Vec<UnresolvedItem>,
+    /// The entry module's path, when it exists.
+    pub entry: Option<String>,
+    pub unimported: Vec<Unimported>,
 }
 
 impl Model {

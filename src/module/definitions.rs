@@ -169,6 +169,20 @@ fn wrap(t: Thunk, wrappers: &[Wrapper]) -> Thunk {
     value
 }
 
+/// The sets a value stands for once `mkIf`/`mkMerge`/`mkOverride` are pushed
+/// down (conditions not evaluated).
+pub fn sets(ev: &Evaluator, t: &Thunk) -> Vec<Rc<Attrs>> {
+    let mut pushed = Vec::new();
+    pushdown(ev, t, Vec::new(), 0, &mut pushed);
+    pushed
+        .into_iter()
+        .filter_map(|p| match p {
+            Pushed::Set(a, _) => Some(a),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A value on the way down a path, with the wrappers met since the last
 /// option boundary.
 struct Cur {

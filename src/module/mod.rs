@@ -5,6 +5,7 @@
 //! `sortProperties`).
 
 pub mod definitions;
+pub mod imports;
 pub mod merge;
 pub mod options;
 

@@ -14,6 +14,7 @@ mod db012_unresolved_enable;
 mod db013_conflicting_definitions;
 mod db014_undefined_enable;
 mod db017_unresolved_value;
+mod db018_unimported_module;
 mod db027_evaluation_cycle;
 mod identifier;
 mod suggest;
@@ -75,6 +76,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &db013_conflicting_definitions::ConflictingDefinitions,
         &db014_undefined_enable::UndefinedEnable,
         &db017_unresolved_value::UnresolvedValue,
+        &db018_unimported_module::UnimportedModule,
         &db027_evaluation_cycle::EvaluationCycle,
     ]
 }
@@ -165,6 +167,7 @@ pub fn doc(code: &str) -> &'static str {
         "DB013" => include_str!("../../rules/DB013-conflicting-definitions.md"),
         "DB014" => include_str!("../../rules/DB014-undefined-enable.md"),
         "DB017" => include_str!("../../rules/DB017-unresolved-value.md"),
+        "DB018" => include_str!("../../rules/DB018-unimported-module.md"),
         "DB027" => include_str!("../../rules/DB027-evaluation-cycle.md"),
         _ => "",
     }

@@ -1,0 +1,79 @@
+use super::{Context, Rule};
+use crate::diagnostic::{Diagnostic, Severity};
+
+/// DB018: a file declares databases but the entry module does not import it.
+pub struct UnimportedModule;
+
+/// `to` relative to the directory of `from` (both relative to the root).
+fn relative_import(from: &str, to: &str) -> String {
+    let from_dir: Vec<&str> =
+        from.split('/').collect::<Vec<_>>()[..from.matches('/').count()].to_vec();
+    let to_parts: Vec<&str> = to.split('/').collect();
+    let common = from_dir
+        .iter()
+        .zip(&to_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut parts: Vec<String> = vec!["..".to_string(); from_dir.len() - common];
+    parts.extend(to_parts[common..].iter().map(|s| s.to_string()));
+    let p = parts.join("/");
+    if p.starts_with("..") {
+        p
+    } else {
+        format!("./{p}")
+    }
+}
+
+impl Rule for UnimportedModule {
+    fn code(&self) -> &'static str {
+        "DB018"
+    }
+    fn name(&self) -> &'static str {
+        "unimported-module"
+    }
+    fn default_severity(&self) -> Severity {
+        Severity::Warning
+    }
+    fn summary(&self) -> &'static str {
+        "a file declares databases but is not reachable through `imports` from the entry module"
+    }
+    fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
+        let Some(entry) = &cx.model.entry else { return };
+        for u in &cx.model.unimported {
+            let path = &cx.model.files[u.file as usize].rel_path;
+            for (service, span) in &u.services {
+                let import = relative_import(entry, path);
+                let d = self
+                    .diagnostic(
+                        format!(
+                            "{path} declares databases for service '{service}' but is not imported from {entry}: NixOS never sees them"
+                        ),
+                        *span,
+                        "not part of the configuration",
+                    )
+                    .with_service(service)
+                    .with_field("databases")
+                    .with_help(format!("Import it from {entry}:\n\n  imports = [\n    {import}\n  ];"));
+                out.push(d);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_import;
+
+    #[test]
+    fn imports_are_relative_to_the_entry() {
+        assert_eq!(
+            relative_import("modules/server/default.nix", "modules/server/a/b.nix"),
+            "./a/b.nix"
+        );
+        assert_eq!(
+            relative_import("modules/server/default.nix", "modules/x.nix"),
+            "../x.nix"
+        );
+        assert_eq!(relative_import("default.nix", "a.nix"), "./a.nix");
+    }
+}
