@@ -61,7 +61,15 @@ impl Rule for EvaluationCycle {
         }
         let path = cx.settings.service_path.join(".");
         for (span, (detail, affected)) in by_span {
-            let first = affected.iter().find_map(|(s, _)| *s);
+            // The service whose guard closes the cycle, read from "config.<path>.<service>...".
+            let prefix = format!("config.{path}.");
+            let guarded = detail
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.split('.').next())
+                .map(str::to_string);
+            let first = guarded
+                .clone()
+                .or_else(|| affected.iter().find_map(|(s, _)| s.map(str::to_string)));
             let primary = if span.is_detached() {
                 affected
                     .iter()
@@ -71,26 +79,28 @@ impl Rule for EvaluationCycle {
             } else {
                 span
             };
-            let name = first.unwrap_or("x");
+            let name = first.clone().unwrap_or_else(|| "x".to_string());
             let mut d = self
                 .diagnostic(
                     format!("Infinite recursion in the module system: {detail}"),
                     primary,
-                    "this needs the value it defines",
+                    "this guard needs the value it guards",
                 )
                 .with_help(format!(
-                    "With `{path}` declared as `attrsOf (submodule ...)`, the whole set is merged before any guard \
-                     is known, so a contract definition must not sit under the service's own `enable`. \
-                     Move the declaration out of the `mkIf`:\n\n  config = lib.mkMerge [\n    {{ {path}.{name}.databases = [ ... ]; }}\n    (lib.mkIf cfg.enable {{ /* the service itself */ }})\n  ];"
+                    "`{path}` is declared as a submodule or `attrsOf (submodule ...)`, so the module system evaluates \
+                     every guard on a definition under it before it knows any service's `enable`. Keep the \
+                     contract definition out of the service's own `mkIf`:\n\n  config = lib.mkMerge [\n    {{ {path}.{name}.databases = [ ... ]; }}\n    (lib.mkIf cfg.enable {{ /* the service itself */ }})\n  ];"
                 ));
-            if let Some(s) = first {
+            if let Some(s) = &first {
                 d = d.with_service(s);
             }
+            let mut labelled: Vec<Option<&str>> = Vec::new();
             for (s, at) in &affected {
-                if *at != primary {
+                if *at != primary && !at.is_detached() && !labelled.contains(s) {
+                    labelled.push(*s);
                     let what = match s {
-                        Some(s) => format!("service '{s}' cannot be evaluated"),
-                        None => "cannot be evaluated".to_string(),
+                        Some(s) => format!("so service '{s}' cannot be evaluated"),
+                        None => "so this cannot be evaluated".to_string(),
                     };
                     d = d.with_label(*at, what);
                 }
