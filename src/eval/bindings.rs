@@ -129,9 +129,11 @@ impl Evaluator<'_> {
             }
             return;
         }
-        let entry = map
-            .entry(name.clone())
-            .or_insert_with(|| (Pending::Nested(BTreeMap::new()), *span));
+        let entry = map.entry(name.clone()).or_insert_with(|| {
+            // The set a dotted key creates spans the key to the end of the value.
+            let end = u32::from(value.syntax().text_range().end()).max(span.end);
+            (Pending::Nested(BTreeMap::new()), Span { end, ..*span })
+        });
         if let Pending::Expr(e) = &entry.0 {
             // `a = { b = 1; }; a.c = 2;`: expand the literal set, then merge.
             match literal_set(e) {

@@ -53,6 +53,8 @@ pub struct Unresolved {
     pub reason: Reason,
     pub detail: String,
     pub span: Span,
+    /// For a guard that cannot be evaluated: the definition it guards.
+    pub guarded: Option<Span>,
 }
 
 impl Unresolved {
@@ -61,6 +63,7 @@ impl Unresolved {
             reason,
             detail: detail.into(),
             span,
+            guarded: None,
         }
     }
 }

@@ -175,7 +175,10 @@ fn discharge_inner(ev: &Evaluator, v: &Val, file: FileId, def_span: Span, out: &
                 }),
                 V::Unresolved(u) => out.push(Piece::Maybe {
                     content: content.value.clone(),
-                    guard: Unresolved::new(u.reason, u.detail.clone(), guard_span(&cond.value, u)),
+                    guard: Unresolved {
+                        guarded: Some(content.value.span()),
+                        ..Unresolved::new(u.reason, u.detail.clone(), guard_span(&cond.value, u))
+                    },
                     file,
                     def_span,
                 }),

@@ -64,7 +64,9 @@ impl ModuleSystem {
         let mut modules = Vec::new();
         for (file, expr) in roots {
             ev.reset_budget();
-            modules.push(load_module(ev, *file, expr));
+            let env = ev.file_env(*file);
+            let value = ev.eval_whnf(expr, &env);
+            load_module(ev, *file, value, 0, &mut modules);
         }
         let options = options::Declarations::collect(ev, &modules);
         let active = vec![
@@ -120,10 +122,24 @@ fn module_args(ev: &Evaluator, span: Span) -> Thunk {
     ))
 }
 
-fn load_module(ev: &Evaluator, file: FileId, expr: &rnix::ast::Expr) -> Module {
-    let env = ev.file_env(file);
-    let span = Span::of(file, rowan::ast::AstNode::syntax(expr));
-    let mut value = ev.eval_whnf(expr, &env);
+/// Inline modules nested deeper than this in `imports` are not followed.
+const MAX_INLINE_DEPTH: usize = 32;
+
+/// Loads one module value (a file's, or an inline module from `imports`), and
+/// the inline modules it imports, into `out`.
+fn load_module(ev: &Evaluator, file: FileId, value: Val, depth: usize, out: &mut Vec<Module>) {
+    let mut inline = Vec::new();
+    out.push(load_one(ev, file, value, &mut inline));
+    if depth < MAX_INLINE_DEPTH {
+        for v in inline {
+            load_module(ev, file, v, depth + 1, out);
+        }
+    }
+}
+
+fn load_one(ev: &Evaluator, file: FileId, value: Val, inline: &mut Vec<Val>) -> Module {
+    let span = value.span;
+    let mut value = value;
     if matches!(value.v, V::Lambda(_) | V::Prim(_)) {
         value = ev.whnf(ev.apply(value, module_args(ev, span), span));
     }
@@ -157,7 +173,7 @@ fn load_module(ev: &Evaluator, file: FileId, expr: &rnix::ast::Expr) -> Module {
         }
     };
     if let Some(imports) = attrs.get("imports") {
-        collect_imports(ev, &imports.value, &mut module);
+        collect_imports(ev, &imports.value, &mut module, inline);
     }
     module.options = attrs.get("options").map(|a| a.value.clone());
     let structured = attrs.get("config").is_some() || attrs.get("options").is_some();
@@ -188,7 +204,7 @@ fn load_module(ev: &Evaluator, file: FileId, expr: &rnix::ast::Expr) -> Module {
     module
 }
 
-fn collect_imports(ev: &Evaluator, t: &Thunk, module: &mut Module) {
+fn collect_imports(ev: &Evaluator, t: &Thunk, module: &mut Module, inline: &mut Vec<Val>) {
     let v = ev.force(t);
     let list = match &v.v {
         V::List(l) => l.clone(),
@@ -208,7 +224,8 @@ fn collect_imports(ev: &Evaluator, t: &Thunk, module: &mut Module) {
                         module.imports.push((PathBuf::from(&**s), v.span))
                     }
                     V::Unresolved(u) => module.unresolved_imports.push((**u).clone()),
-                    // Inline modules (sets, functions) are not files.
+                    // Inline modules (sets, functions) are loaded as modules of this file.
+                    V::Attrs(_) | V::Lambda(_) | V::Prim(_) => inline.push(v.clone()),
                     _ => {}
                 }
             }

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use super::{Context, Rule};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{DeclStatus, Enable, Reason, Unresolved};
+use crate::model::{DeclStatus, Enable, Entry, FieldValue, Reason, Unresolved};
 use crate::source::Span;
 
 /// The services (and where) a cycle makes unknown.
@@ -29,6 +29,17 @@ fn cycles<'a>(cx: &'a Context) -> Vec<(Option<&'a str>, Span, &'a Unresolved)> {
             if let DeclStatus::Uncertain(u) = &d.status {
                 out.push((Some(s.name.as_str()), d.span, u));
             }
+            match &d.entry {
+                Entry::Unresolved(u) => out.push((Some(s.name.as_str()), d.span, u)),
+                Entry::Fields(fields) => {
+                    for f in fields.values() {
+                        if let FieldValue::Unresolved(u) = &f.value {
+                            out.push((Some(s.name.as_str()), f.value_span, u));
+                        }
+                    }
+                }
+                Entry::NotASet { .. } => {}
+            }
         }
     }
     out.retain(|(_, _, u)| u.reason == Reason::Cycle);
@@ -51,7 +62,11 @@ impl Rule for EvaluationCycle {
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         // One diagnostic per place where the recursion closes.
         let mut by_span: BTreeMap<Span, (String, Affected)> = BTreeMap::new();
+        let mut guarded_defs: BTreeMap<Span, Span> = BTreeMap::new();
         for (service, span, u) in cycles(cx) {
+            if let Some(g) = u.guarded {
+                guarded_defs.entry(u.span).or_insert(g);
+            }
             let entry = by_span
                 .entry(u.span)
                 .or_insert_with(|| (u.detail.clone(), Vec::new()));
@@ -93,6 +108,9 @@ impl Rule for EvaluationCycle {
                 ));
             if let Some(s) = &first {
                 d = d.with_service(s);
+            }
+            if let Some(g) = guarded_defs.get(&span) {
+                d = d.with_label(*g, "the definition it guards");
             }
             let mut labelled: Vec<Option<&str>> = Vec::new();
             for (s, at) in &affected {
