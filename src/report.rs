@@ -243,12 +243,12 @@ fn invalid(decl: &DatabaseDecl, diags: &[Diagnostic]) -> bool {
     })
 }
 
-/// The first field of a declaration that cannot be computed.
-fn unresolved_field(decl: &DatabaseDecl) -> Option<(&str, &crate::model::Unresolved)> {
+/// The first field of a declaration that cannot be computed, and where it is.
+fn unresolved_field(decl: &DatabaseDecl) -> Option<(&str, &crate::model::Unresolved, Span)> {
     match &decl.entry {
-        Entry::Unresolved(u) => Some(("entry", u)),
+        Entry::Unresolved(u) => Some(("entry", u, decl.span)),
         Entry::Fields(f) => f.iter().find_map(|(k, v)| match &v.value {
-            FieldValue::Unresolved(u) => Some((k.as_str(), u)),
+            FieldValue::Unresolved(u) => Some((k.as_str(), u, v.value_span)),
             _ => None,
         }),
         Entry::NotASet { .. } => None,
@@ -300,7 +300,25 @@ pub fn build(analysis: &Analysis, settings: &Settings, diags: &[Diagnostic]) -> 
             });
         }
         for (i, decl) in s.databases.iter().enumerate() {
-            let source = loc.start(decl.span).expect("declarations have spans");
+            let source = loc
+                .start(decl.span)
+                .or_else(|| loc.start(s.span))
+                .unwrap_or(Location {
+                    file: String::new(),
+                    line: 0,
+                    column: 0,
+                });
+            // What cannot be computed is listed whatever else happens to the declaration.
+            let field_unresolved = unresolved_field(decl);
+            if let Some((field, u, at)) = field_unresolved {
+                unresolved.push(UnresolvedReport {
+                    service: Some(s.name.clone()),
+                    what: format!("{}.{field}", decl_label(decl, i)),
+                    reason: u.reason.to_string(),
+                    message: u.detail.clone(),
+                    source: loc.start(at).or(Some(source.clone())),
+                });
+            }
             let skip = |reason: &'static str| Skipped {
                 service: s.name.clone(),
                 db_type: decl.str_field("type").map(str::to_string),
@@ -348,14 +366,7 @@ pub fn build(analysis: &Analysis, settings: &Settings, diags: &[Diagnostic]) -> 
                 skipped.push(skip("invalid"));
                 continue;
             }
-            if let Some((field, u)) = unresolved_field(decl) {
-                unresolved.push(UnresolvedReport {
-                    service: Some(s.name.clone()),
-                    what: format!("{}.{field}", decl_label(decl, i)),
-                    reason: u.reason.to_string(),
-                    message: u.detail.clone(),
-                    source: loc.start(u.span).or(Some(source)),
-                });
+            if field_unresolved.is_some() {
                 continue;
             }
             if let Some(p) = provisioned(s, decl, settings, source.clone()) {

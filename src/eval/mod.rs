@@ -203,12 +203,8 @@ impl<'a> Evaluator<'a> {
                     .map(|t| t.text().to_string())
                     .unwrap_or_default();
                 let t = self.lookup_thunk(&name, env, span);
-                let mut v = self.force_raw(&t);
                 // Built-in constants (`true`, `null`) are produced here.
-                if v.span.is_detached() {
-                    v.span = span;
-                }
-                v
+                self.force_raw(&t).placed(span)
             }
             Expr::Select(sel) => self.eval_select(sel, env, span),
             Expr::HasAttr(h) => self.eval_has_attr(h, env, span),
@@ -585,7 +581,7 @@ impl<'a> Evaluator<'a> {
                 let with_self = self.apply(functor, ThunkCell::done(f.clone()), span);
                 self.apply(with_self, arg, span)
             }
-            V::Unresolved(u) => Val::new(V::Unresolved(u.clone()), span),
+            V::Unresolved(u) => Val::new(V::Unresolved(u.clone()), span).placed(span),
             other => Val::error(
                 format!(
                     "attempt to call something which is not a function but {}",
@@ -637,10 +633,11 @@ impl<'a> Evaluator<'a> {
                         Some(a) => a.value.clone(),
                         None => match (entry.default(), &attrs.open) {
                             (Some(d), _) => ThunkCell::expr(d, scope.clone()),
+                            // Placed where the argument is used, not at the call.
                             (None, Some(open)) => ThunkCell::done(Val::unresolved(
                                 open.reason,
                                 format!("{} (argument '{name}')", open.detail),
-                                span,
+                                Span::DETACHED,
                             )),
                             (None, None) => {
                                 return Val::error(

@@ -151,6 +151,22 @@ impl Val {
     pub fn str(s: &str, span: Span) -> Val {
         Val::new(V::Str(Rc::from(s)), span)
     }
+    /// Gives a value (and, if unresolved, its reason) this span when it has none:
+    /// built-in values get the span of the expression that used them.
+    pub fn placed(mut self, span: Span) -> Val {
+        if self.span.is_detached() {
+            self.span = span;
+        }
+        if let V::Unresolved(u) = &self.v {
+            if u.span.is_detached() {
+                let mut u = (**u).clone();
+                u.span = span;
+                self.v = V::Unresolved(Rc::new(u));
+            }
+        }
+        self
+    }
+
     pub fn as_unresolved(&self) -> Option<&Unresolved> {
         match &self.v {
             V::Unresolved(u) => Some(u),

@@ -7,27 +7,37 @@ use crate::source::Span;
 pub struct UnresolvedValue;
 
 impl UnresolvedValue {
-    /// The diagnostic for one unresolved value; none for a cycle, which is DB027's.
+    /// The diagnostic for one unresolved value, at the place evaluation
+    /// stopped; none for a cycle, which is DB027's.
     fn make(&self, message: String, u: &Unresolved, fallback: Span) -> Option<Diagnostic> {
-        if u.reason == Reason::Cycle {
-            return None;
-        }
-        let span = if u.span.is_detached() {
+        let at = if u.span.is_detached() {
             fallback
         } else {
             u.span
         };
-        Some(
-            self.diagnostic(
+        self.make_at(message, u, at)
+    }
+
+    /// The same at `at` (e.g. a field's value), with the place evaluation
+    /// stopped as a secondary label when it is elsewhere.
+    fn make_at(&self, message: String, u: &Unresolved, at: Span) -> Option<Diagnostic> {
+        if u.reason == Reason::Cycle {
+            return None;
+        }
+        let mut d = self
+            .diagnostic(
                 format!("{message} ({}): {}", u.reason, u.detail),
-                span,
+                at,
                 "cannot be evaluated statically",
             )
             .with_help(
                 "dbprov leaves what it cannot compute out of the plan and lists it under `unresolved`. \
                  Write the value literally, or with the lib functions dbprov evaluates (see `dbprov explain DB017`).",
-            ),
-        )
+            );
+        if u.span != at && !u.span.is_detached() {
+            d = d.with_label(u.span, format!("evaluation stops here ({})", u.reason));
+        }
+        Some(d)
     }
 }
 
@@ -61,7 +71,7 @@ impl Rule for UnresolvedValue {
         for service in &cx.model.services {
             for u in &service.databases_unresolved {
                 let message = format!(
-                    "Part of service '{}''s `databases` cannot be computed",
+                    "Part of the `databases` of service '{}' cannot be computed",
                     service.name
                 );
                 if let Some(d) = self.make(message, u, service.span) {
@@ -108,7 +118,7 @@ impl Rule for UnresolvedValue {
                             "{what} of a database of service '{}' cannot be computed",
                             service.name
                         );
-                        if let Some(d) = self.make(message, u, field.value_span) {
+                        if let Some(d) = self.make_at(message, u, field.value_span) {
                             out.push(about_decl(d.with_field(key), service, decl));
                         }
                     }
