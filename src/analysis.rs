@@ -14,7 +14,7 @@ use crate::model::{self, FileInfo, Model, Unimported, UnresolvedItem};
 use crate::module::imports::reachability;
 use crate::module::ModuleSystem;
 use crate::parse::{parse_all, Input, SyntaxError};
-use crate::rules::{self, Context, Rule};
+use crate::rules::{self, Context, Selection};
 use crate::settings::Settings;
 use crate::source::FileId;
 use crate::source::{SourceFile, Span};
@@ -40,7 +40,7 @@ const STACK_BYTES: usize = 512 * 1024 * 1024;
 pub fn analyse(
     root: &Path,
     settings: &Settings,
-    rules: &[&'static dyn Rule],
+    selection: Selection,
     buffer: Option<Override>,
 ) -> Result<Analysis, String> {
     let found = discover(root, settings)?;
@@ -76,11 +76,10 @@ pub fn analyse(
     inputs.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
     let parsed = parse_all(inputs);
     let settings = settings.clone();
-    let rules = rules.to_vec();
     let root = root.to_path_buf();
     let worker = std::thread::Builder::new()
         .stack_size(STACK_BYTES)
-        .spawn(move || evaluate(root, parsed, &settings, &rules))
+        .spawn(move || evaluate(root, parsed, &settings, &selection))
         .map_err(|e| format!("cannot start the analysis thread: {e}"))?;
     worker
         .join()
@@ -91,12 +90,14 @@ fn evaluate(
     root: PathBuf,
     parsed: Vec<crate::parse::ParsedFile>,
     settings: &Settings,
-    rules: &[&'static dyn Rule],
+    selection: &Selection,
 ) -> Analysis {
     let mut files = Vec::new();
     let mut infos = Vec::new();
     let mut roots = Vec::new();
-    for p in parsed {
+    let mut suppressions = Vec::new();
+    for mut p in parsed {
+        suppressions.append(&mut p.suppressions);
         if p.errors.is_empty() {
             if let Some(green) = &p.green {
                 let node = rnix::SyntaxNode::new_root(green.clone());
@@ -176,13 +177,15 @@ fn evaluate(
         unresolved,
         entry: entry.map(|e| files[e].rel_path.clone()),
         unimported,
+        suppressions,
     };
     let mut diagnostics = rules::run(
-        rules,
+        selection,
         &Context {
             model: &model,
             settings,
         },
+        &files,
     );
     sort_diagnostics(&mut diagnostics, &files);
     Analysis {

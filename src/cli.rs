@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::analysis::{analyse, Analysis, Override};
+use crate::config::{self, Config, RuleConfig};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::render;
 use crate::report;
-use crate::rules::{self, Rule};
-use crate::settings::Settings;
+use crate::rules::{self, Selection};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -25,6 +25,9 @@ pub struct Cli {
     /// Never use colour (also: the NO_COLOR environment variable).
     #[arg(long, global = true)]
     no_color: bool,
+    /// The configuration file (default: dbprov.toml at the root, if any).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Worker threads for parsing (default: one per core).
     #[arg(long, global = true, value_name = "N")]
     threads: Option<usize>,
@@ -145,7 +148,7 @@ pub fn run(cli: Cli) -> Result<i32, Fatal> {
             Ok(0)
         }
         Command::Check(args) => check(&cli, args, color),
-        Command::Plan(args) => plan(&cli, args),
+        Command::Plan(args) => plan(&cli, args, color),
     }
 }
 
@@ -191,46 +194,81 @@ fn stdin_buffer(root: &Path, name: &Option<PathBuf>) -> Result<Option<Override>,
     }))
 }
 
-fn selected_rules(select: &[String], ignore: &[String]) -> Result<Vec<&'static dyn Rule>, Fatal> {
-    let matches = |r: &dyn Rule, key: &str| {
-        r.code().eq_ignore_ascii_case(key)
-            || r.name().eq_ignore_ascii_case(key)
-            || (key.len() >= 2
-                && r.code()
-                    .to_ascii_uppercase()
-                    .starts_with(&key.to_ascii_uppercase()))
-    };
-    for key in select.iter().chain(ignore) {
-        if !rules::all().iter().any(|r| matches(*r, key)) {
+/// Checks that every selector names a rule; an unknown one stops the run.
+fn validate_selectors(selectors: &[String]) -> Result<(), Fatal> {
+    for key in selectors {
+        if rules::matching(key).is_empty() {
+            let candidates: Vec<&str> = rules::all()
+                .iter()
+                .flat_map(|r| [r.code(), r.name()])
+                .collect();
+            let hint = rules::nearest(key, &candidates)
+                .map(|h| format!("; did you mean `{h}`?"))
+                .unwrap_or_default();
             return Err(Fatal(format!(
-                "unknown rule `{key}`; `dbprov rules` lists them"
+                "unknown rule `{key}`{hint} (`dbprov rules` lists them)"
             )));
         }
     }
-    Ok(rules::all()
-        .into_iter()
-        .filter(|r| select.is_empty() || select.iter().any(|k| matches(*r, k)))
-        .filter(|r| !ignore.iter().any(|k| matches(*r, k)))
-        .collect())
+    Ok(())
+}
+
+/// The rules to run: the command line's `--select` replaces the
+/// configuration's, `--ignore` adds to it.
+fn selection(
+    config: &RuleConfig,
+    select: &[String],
+    ignore: &[String],
+) -> Result<Selection, Fatal> {
+    validate_selectors(select)?;
+    validate_selectors(ignore)?;
+    let select: Vec<String> = if select.is_empty() {
+        config.select.clone()
+    } else {
+        select.to_vec()
+    };
+    let ignore: Vec<String> = config.ignore.iter().chain(ignore).cloned().collect();
+    let picks = |keys: &[String]| -> Vec<&'static str> {
+        keys.iter()
+            .flat_map(|k| rules::matching(k))
+            .map(|r| r.code())
+            .collect()
+    };
+    let selected = picks(&select);
+    let ignored = picks(&ignore);
+    Ok(Selection {
+        rules: rules::all()
+            .into_iter()
+            .filter(|r| select.is_empty() || selected.contains(&r.code()))
+            .filter(|r| !ignored.contains(&r.code()))
+            .collect(),
+        severity: config.severity.clone(),
+    })
+}
+
+/// The configuration (`--config`, else `dbprov.toml` at the root).
+fn configuration(cli: &Cli, root: &Path, color: bool) -> Result<Config, Fatal> {
+    config::load(root, cli.config.as_deref()).map_err(|e| Fatal(render::config_error(&e, color)))
 }
 
 fn run_analysis(
     cli: &Cli,
-    rules: &[&'static dyn Rule],
+    config: &Config,
+    selection: Selection,
     stdin: &Option<PathBuf>,
-) -> Result<(Analysis, Settings), Fatal> {
+) -> Result<Analysis, Fatal> {
     let root = root(cli)?;
-    let settings = Settings::default();
     let buffer = stdin_buffer(&root, stdin)?;
-    let analysis = analyse(&root, &settings, rules, buffer).map_err(Fatal)?;
-    Ok((analysis, settings))
+    analyse(&root, &config.settings, selection, buffer).map_err(Fatal)
 }
 
 fn check(cli: &Cli, args: &CheckArgs, color: bool) -> Result<i32, Fatal> {
-    let rules = selected_rules(&args.select, &args.ignore)?;
-    let (analysis, settings) = run_analysis(cli, &rules, &args.stdin_filename)?;
+    let config = configuration(cli, &root(cli)?, color)?;
+    let selection = selection(&config.rules, &args.select, &args.ignore)?;
+    let analysis = run_analysis(cli, &config, selection, &args.stdin_filename)?;
+    let settings = &config.settings;
     if let Some(path) = &args.report {
-        let report = report::build(&analysis, &settings, &analysis.diagnostics);
+        let report = report::build(&analysis, settings, &analysis.diagnostics);
         write_json(path, &report)?;
     }
     let paths: Vec<String> = args
@@ -258,10 +296,11 @@ fn check(cli: &Cli, args: &CheckArgs, color: bool) -> Result<i32, Fatal> {
     Ok(i32::from(fails))
 }
 
-fn plan(cli: &Cli, args: &PlanArgs) -> Result<i32, Fatal> {
-    let rules = rules::all();
-    let (analysis, settings) = run_analysis(cli, &rules, &args.stdin_filename)?;
-    let report = report::build(&analysis, &settings, &analysis.diagnostics);
+fn plan(cli: &Cli, args: &PlanArgs, color: bool) -> Result<i32, Fatal> {
+    let config = configuration(cli, &root(cli)?, color)?;
+    let selection = selection(&config.rules, &[], &[])?;
+    let analysis = run_analysis(cli, &config, selection, &args.stdin_filename)?;
+    let report = report::build(&analysis, &config.settings, &analysis.diagnostics);
     match args.format {
         PlanFormat::Json => {
             let mut s = serde_json::to_string_pretty(&report).map_err(|e| Fatal(e.to_string()))?;

@@ -23,6 +23,8 @@ pub struct ParsedFile {
     /// The syntax tree, when the file was read.
     pub green: Option<GreenNode>,
     pub errors: Vec<SyntaxError>,
+    /// Its `# dbprov: ignore` comments.
+    pub suppressions: Vec<crate::suppress::Suppression>,
 }
 
 /// Deeper bracket nesting than this is refused before rnix sees it: its
@@ -63,6 +65,7 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
                 span: whole(len).with_end(0),
                 message,
             }],
+            suppressions: Vec::new(),
         }
     };
     let bytes = match bytes {
@@ -106,10 +109,14 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
         .iter()
         .map(|e| syntax_error(id, len, e))
         .collect();
+    let source = SourceFile::new(id, input.rel_path, input.abs_path, text);
+    let root = parse.syntax();
+    let suppressions = crate::suppress::scan(&source, &root);
     ParsedFile {
-        source: SourceFile::new(id, input.rel_path, input.abs_path, text),
-        green: Some(parse.syntax().green().to_owned()),
+        source,
+        green: Some(root.green().to_owned()),
         errors,
+        suppressions,
     }
 }
 

@@ -570,7 +570,6 @@ fn unresolved_values_point_at_what_could_not_be_evaluated() {
 }
 
 #[test]
-#[ignore = "BUG: the unresolved value of `import ./x.nix` carries a detached span (the global's), not the application's"]
 fn unsupported_globals_point_at_their_use() {
     big_stack(|| {
         let src = "{ i = import ./x.nix; }";

@@ -340,7 +340,9 @@ fn field_value(ev: &Evaluator, merged: &Merged) -> FieldValue {
                 return FieldValue::Conflict(merged.counted.iter().map(|c| c.def_span).collect())
             }
             Err(u) => {
-                return FieldValue::Unresolved(u.as_unresolved().cloned().unwrap_or_else(|| Unresolved::new(Reason::EvalError, "comparison failed", c.def_span)))
+                return FieldValue::Unresolved(u.as_unresolved().cloned().unwrap_or_else(|| {
+                    Unresolved::new(Reason::EvalError, "comparison failed", c.def_span)
+                }))
             }
         }
     }

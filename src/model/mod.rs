@@ -181,6 +181,8 @@ pub struct Model {
     /// The entry module's path, when it exists.
     pub entry: Option<String>,
     pub unimported: Vec<Unimported>,
+    /// Suppression comments of every file.
+    pub suppressions: Vec<crate::suppress::Suppression>,
 }
 
 impl Model {

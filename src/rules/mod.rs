@@ -15,6 +15,7 @@ mod db013_conflicting_definitions;
 mod db014_undefined_enable;
 mod db017_unresolved_value;
 mod db018_unimported_module;
+mod db026_unused_suppression;
 mod db027_evaluation_cycle;
 mod identifier;
 mod suggest;
@@ -22,7 +23,10 @@ mod suggest;
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::model::{DatabaseDecl, DeclStatus, Enable, Model, Service};
 use crate::settings::Settings;
-use crate::source::Span;
+use std::collections::BTreeMap;
+
+use crate::source::{SourceFile, Span};
+use crate::suppress;
 
 pub use identifier::{corrected_identifier, identifier_problem};
 pub use suggest::nearest;
@@ -40,6 +44,12 @@ pub trait Rule: Sync {
     /// One line for `dbprov rules`.
     fn summary(&self) -> &'static str;
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>);
+
+    /// True for a rule that reads what suppression comments did, so it runs
+    /// after them.
+    fn after_suppression(&self) -> bool {
+        false
+    }
 
     /// A diagnostic of this rule with its primary label.
     fn diagnostic(&self, message: String, span: Span, label: &str) -> Diagnostic {
@@ -77,8 +87,22 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &db014_undefined_enable::UndefinedEnable,
         &db017_unresolved_value::UnresolvedValue,
         &db018_unimported_module::UnimportedModule,
+        &db026_unused_suppression::UnusedSuppression,
         &db027_evaluation_cycle::EvaluationCycle,
     ]
+}
+
+/// The rules a selector names: a code (`DB001`), a code prefix (`DB01`) or a
+/// name (`missing-field`), case-insensitively.
+pub fn matching(selector: &str) -> Vec<&'static dyn Rule> {
+    let upper = selector.to_ascii_uppercase();
+    all()
+        .into_iter()
+        .filter(|r| {
+            r.name().eq_ignore_ascii_case(selector)
+                || (upper.len() >= 2 && upper.starts_with("DB") && r.code().starts_with(&upper))
+        })
+        .collect()
 }
 
 /// A rule by code (`DB001`) or name (`missing-field`), case-insensitively.
@@ -88,14 +112,38 @@ pub fn find(key: &str) -> Option<&'static dyn Rule> {
         .find(|r| r.code().eq_ignore_ascii_case(key) || r.name().eq_ignore_ascii_case(key))
 }
 
-/// Runs the rules, then reports errors in declarations that do not count
-/// today (a disabled service, a false guard) as warnings.
-pub fn run(rules: &[&'static dyn Rule], cx: &Context) -> Vec<Diagnostic> {
+/// The rules to run and their severities.
+pub struct Selection {
+    pub rules: Vec<&'static dyn Rule>,
+    /// Severity overrides by rule code (`[rules.severity]`).
+    pub severity: BTreeMap<&'static str, Severity>,
+}
+
+impl Selection {
+    pub fn all() -> Selection {
+        Selection {
+            rules: all(),
+            severity: BTreeMap::new(),
+        }
+    }
+}
+
+/// Runs the rules, drops what suppression comments cover, then reports errors
+/// in declarations that do not count today (a disabled service, a false
+/// guard) as warnings.
+pub fn run(selection: &Selection, cx: &Context, files: &[SourceFile]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for r in rules {
+    for r in selection.rules.iter().filter(|r| !r.after_suppression()) {
+        r.check(cx, &mut out);
+    }
+    let mut out = suppress::apply(out, &cx.model.suppressions, files);
+    for r in selection.rules.iter().filter(|r| r.after_suppression()) {
         r.check(cx, &mut out);
     }
     for d in &mut out {
+        if let Some(s) = selection.severity.get(d.code) {
+            d.severity = *s;
+        }
         if let (Severity::Error, Some(why)) = (d.severity, &d.inactive) {
             d.severity = Severity::Warning;
             let why = why.clone();
@@ -168,6 +216,7 @@ pub fn doc(code: &str) -> &'static str {
         "DB014" => include_str!("../../rules/DB014-undefined-enable.md"),
         "DB017" => include_str!("../../rules/DB017-unresolved-value.md"),
         "DB018" => include_str!("../../rules/DB018-unimported-module.md"),
+        "DB026" => include_str!("../../rules/DB026-unused-suppression.md"),
         "DB027" => include_str!("../../rules/DB027-evaluation-cycle.md"),
         _ => "",
     }
