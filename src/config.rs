@@ -375,8 +375,8 @@ key = "db/{service}"
 
 [rules]
 select = ["DB0"]
-ignore = ["shared-user"]
-severity = { DB011 = "error" }
+ignore = ["unresolved-value"]
+severity = { DB017 = "error" }
 "#,
         )
         .unwrap_or_else(|e| panic!("{}", e.message));
@@ -387,7 +387,7 @@ severity = { DB011 = "error" }
         assert_eq!(c.settings.database_types["postgresql"].host, "db.internal");
         assert_eq!(c.settings.password_secret("immich"), "db/immich");
         assert_eq!(c.rules.select, vec!["DB0"]);
-        assert_eq!(c.rules.severity.get("DB011"), Some(&Severity::Error));
+        assert_eq!(c.rules.severity.get("DB017"), Some(&Severity::Error));
     }
 
     #[test]

@@ -141,11 +141,8 @@ fn pushdown_value(
                 });
                 pushdown(ev, &content.value, ws, depth, out);
             }
-            Some("order") => out.push(Pushed::Unknown(Unresolved::new(
-                Reason::EvalError,
-                "mkOrder on a set of options is not pushed down by the module system",
-                v.span,
-            ))),
+            // mkOrder is not pushed down: it only means something at an option.
+            Some("order") => out.push(Pushed::Leaf(v.span)),
             _ => out.push(Pushed::Set(a.clone(), wrappers)),
         },
         V::Unresolved(u) => out.push(Pushed::Unknown((**u).clone())),

@@ -378,14 +378,18 @@ pub fn merge_pieces(ev: &Evaluator, pieces: Vec<Piece>, default: Option<Thunk>) 
     if let Some(d) = default {
         let value = ev.force(&d);
         let def_span = value.span;
-        active.push(Counted {
-            value,
-            file: def_span.file,
-            def_span,
-            priority: PRIORITY_OPTION_DEFAULT,
-            order: ORDER_PLAIN,
-            is_default: true,
-        });
+        // nixpkgs puts the default before the definitions.
+        active.insert(
+            0,
+            Counted {
+                value,
+                file: def_span.file,
+                def_span,
+                priority: PRIORITY_OPTION_DEFAULT,
+                order: ORDER_PLAIN,
+                is_default: true,
+            },
+        );
     }
     let min = active.iter().map(|c| c.priority).min();
     for (prio, p) in maybes {

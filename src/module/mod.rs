@@ -263,24 +263,24 @@ impl ModuleSystem {
         if decl.is_none() {
             // Not a declared option: a namespace when every definition is a set.
             let children = self.children(ev, path);
-            if !children.names.is_empty() || children.unknown.is_some() {
-                let map = children
-                    .names
-                    .iter()
-                    .map(|(name, key_span)| {
-                        let mut p = path.to_vec();
-                        p.push(name.clone());
-                        let value = ThunkCell::done(Val::new(V::Config(p.into()), *key_span));
-                        (
-                            name.clone(),
-                            crate::eval::Attr {
-                                value,
-                                key_span: *key_span,
-                            },
-                        )
-                    })
-                    .collect();
-                if children.leaf.is_none() {
+            if children.leaf.is_none() {
+                if !children.names.is_empty() {
+                    let map = children
+                        .names
+                        .iter()
+                        .map(|(name, key_span)| {
+                            let mut p = path.to_vec();
+                            p.push(name.clone());
+                            let value = ThunkCell::done(Val::new(V::Config(p.into()), *key_span));
+                            (
+                                name.clone(),
+                                crate::eval::Attr {
+                                    value,
+                                    key_span: *key_span,
+                                },
+                            )
+                        })
+                        .collect();
                     return Val::new(
                         V::Attrs(Rc::new(Attrs {
                             map,
@@ -288,6 +288,9 @@ impl ModuleSystem {
                         })),
                         span,
                     );
+                }
+                if let Some(u) = children.unknown {
+                    return Val::new(V::Unresolved(Rc::new(u)), span);
                 }
             }
         }

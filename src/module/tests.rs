@@ -28,7 +28,11 @@ where
                 .enumerate()
                 .map(|(i, src)| {
                     let parse = rnix::Root::parse(src);
-                    assert!(parse.errors().is_empty(), "module {i}: {:?}", parse.errors());
+                    assert!(
+                        parse.errors().is_empty(),
+                        "module {i}: {:?}",
+                        parse.errors()
+                    );
                     (i as u32, parse.tree().expr().expect("a module expression"))
                 })
                 .collect();
@@ -99,7 +103,8 @@ fn deep(ev: &Evaluator, v: Val) -> Result<Json, Unresolved> {
 
 /// The merged value of `config.<p>`, fully forced.
 fn value(ev: &Evaluator, p: &str) -> Json {
-    deep(ev, config(ev, p)).unwrap_or_else(|u| panic!("config.{p}: unresolved ({}): {}", u.reason, u.detail))
+    deep(ev, config(ev, p))
+        .unwrap_or_else(|u| panic!("config.{p}: unresolved ({}): {}", u.reason, u.detail))
 }
 
 /// The reason `config.<p>` cannot be known.
@@ -139,7 +144,10 @@ fn mkif_false_drops_a_definition() {
     );
     // A false guard drops the definition before filterOverrides sees its priority.
     with_modules(
-        &["{ lib, ... }: { x = lib.mkIf false (lib.mkForce 1); }", "{ x = 2; }"],
+        &[
+            "{ lib, ... }: { x = lib.mkIf false (lib.mkForce 1); }",
+            "{ x = 2; }",
+        ],
         |ev, _| assert_eq!(value(ev, "x"), json!(2)),
     );
     // A true guard keeps it: mkIf true x is x.
@@ -177,13 +185,19 @@ fn mkif_with_an_unknown_condition_is_unknown() {
     // dischargeProperties evaluates the condition; when dbprov cannot, the
     // definition may or may not count, and the value is not guessed.
     with_modules(
-        &["{ lib, ... }: { x = lib.mkIf (builtins.pathExists ./flag) [ 1 ]; }", "{ x = [ 2 ]; }"],
+        &[
+            "{ lib, ... }: { x = lib.mkIf (builtins.pathExists ./flag) [ 1 ]; }",
+            "{ x = [ 2 ]; }",
+        ],
         |ev, ms| {
             assert_eq!(reason(ev, "x").reason, Reason::Unsupported);
             let m = merged(ev, ms, "x");
             assert_eq!(m.counted.len(), 1);
             assert_eq!(m.uncertain.len(), 1);
-            assert!(m.uncertain[0].content.is_some(), "the guarded content is kept for diagnostics");
+            assert!(
+                m.uncertain[0].content.is_some(),
+                "the guarded content is kept for diagnostics"
+            );
         },
     );
 }
@@ -239,7 +253,10 @@ fn pushdown_does_not_evaluate_conditions() {
     // condition onto each attribute without evaluating it; only the discharge of a
     // definition below it evaluates it.
     with_modules(
-        &["{ lib, ... }: { config = lib.mkIf (throw \"never forced\") { a.b = 1; }; }", "{ c = 2; }"],
+        &[
+            "{ lib, ... }: { config = lib.mkIf (throw \"never forced\") { a.b = 1; }; }",
+            "{ c = 2; }",
+        ],
         |ev, ms| {
             let defs = ms.definitions(ev, &path("c"));
             assert_eq!(defs.len(), 1, "{defs:?}");
@@ -281,7 +298,10 @@ fn pushdown_lets_a_guard_read_its_own_namespace() {
     });
     // Without any definition of `enable`, the guard is unknown — not a cycle.
     with_modules(&[SELF_GUARDED], |ev, _| {
-        assert_eq!(reason(ev, "svc.x.databases").reason, Reason::DefinedElsewhere);
+        assert_eq!(
+            reason(ev, "svc.x.databases").reason,
+            Reason::DefinedElsewhere
+        );
     });
     // The same with `enable` and `databases` declared as separate options.
     with_modules(
@@ -309,7 +329,10 @@ fn pushdown_carries_overrides_to_each_attribute() {
     // pushDownProperties: `map (mapAttrsIfAttrs (n: v: mkOverride cfg.priority v)) …`:
     // above the option level a priority applies to each attribute separately.
     with_modules(
-        &["{ lib, ... }: { config = lib.mkDefault { a = 1; b = 2; }; }", "{ a = 3; }"],
+        &[
+            "{ lib, ... }: { config = lib.mkDefault { a = 1; b = 2; }; }",
+            "{ a = 3; }",
+        ],
         |ev, ms| {
             assert_eq!(value(ev, "a"), json!(3));
             assert_eq!(value(ev, "b"), json!(2));
@@ -317,7 +340,10 @@ fn pushdown_carries_overrides_to_each_attribute() {
         },
     );
     with_modules(
-        &["{ lib, ... }: { s = lib.mkForce { a = 1; }; }", "{ s.a = 3; s.b = 4; }"],
+        &[
+            "{ lib, ... }: { s = lib.mkForce { a = 1; }; }",
+            "{ s.a = 3; s.b = 4; }",
+        ],
         |ev, _| {
             assert_eq!(value(ev, "s.a"), json!(1));
             assert_eq!(value(ev, "s.b"), json!(4));
@@ -325,11 +351,17 @@ fn pushdown_carries_overrides_to_each_attribute() {
     );
     // Wrappers nest: mkIf outside mkDefault.
     with_modules(
-        &["{ lib, ... }: { config = lib.mkIf true (lib.mkDefault { a = 1; }); }", "{ a = 3; }"],
+        &[
+            "{ lib, ... }: { config = lib.mkIf true (lib.mkDefault { a = 1; }); }",
+            "{ a = 3; }",
+        ],
         |ev, _| assert_eq!(value(ev, "a"), json!(3)),
     );
     with_modules(
-        &["{ lib, ... }: { config = lib.mkIf false (lib.mkForce { a = 1; }); }", "{ a = 3; }"],
+        &[
+            "{ lib, ... }: { config = lib.mkIf false (lib.mkForce { a = 1; }); }",
+            "{ a = 3; }",
+        ],
         |ev, _| assert_eq!(value(ev, "a"), json!(3)),
     );
 }
@@ -389,13 +421,18 @@ fn definitions_at_the_same_priority_all_count() {
     // filterOverrides keeps every definition at the highest priority; lists concatenate,
     // other values must agree.
     with_modules(
-        &["{ lib, ... }: { l = lib.mkDefault [ 1 ]; }", "{ lib, ... }: { l = lib.mkDefault [ 2 ]; }"],
+        &[
+            "{ lib, ... }: { l = lib.mkDefault [ 1 ]; }",
+            "{ lib, ... }: { l = lib.mkDefault [ 2 ]; }",
+        ],
         |ev, ms| {
             assert_eq!(value(ev, "l"), json!([1, 2]));
             assert_eq!(priorities(&merged(ev, ms, "l")), [1000, 1000]);
         },
     );
-    with_modules(&["{ x = 1; }", "{ x = 1; }"], |ev, _| assert_eq!(value(ev, "x"), json!(1)));
+    with_modules(&["{ x = 1; }", "{ x = 1; }"], |ev, _| {
+        assert_eq!(value(ev, "x"), json!(1))
+    });
     with_modules(&["{ x = 1; }", "{ x = 2; }"], |ev, _| {
         assert_eq!(reason(ev, "x").reason, Reason::EvalError);
     });
@@ -411,20 +448,33 @@ fn option_default_counts_as_mk_option_default() {
         assert_eq!(priorities(&m), [1500]);
         assert!(m.counted[0].is_default);
     });
-    with_modules(&[decl, "{ lib, ... }: { x = lib.mkDefault 7; }"], |ev, ms| {
-        assert_eq!(value(ev, "x"), json!(7));
-        let m = merged(ev, ms, "x");
-        assert_eq!(priorities(&m), [1000]);
-        assert!(m.overridden.iter().any(|c| c.is_default));
-    });
+    with_modules(
+        &[decl, "{ lib, ... }: { x = lib.mkDefault 7; }"],
+        |ev, ms| {
+            assert_eq!(value(ev, "x"), json!(7));
+            let m = merged(ev, ms, "x");
+            assert_eq!(priorities(&m), [1000]);
+            assert!(m.overridden.iter().any(|c| c.is_default));
+        },
+    );
     // At the same priority as an mkOptionDefault definition, both count.
-    with_modules(&[decl, "{ lib, ... }: { config.x = lib.mkOptionDefault 5; }"], |ev, ms| {
-        assert_eq!(value(ev, "x"), json!(5));
-        assert_eq!(priorities(&merged(ev, ms, "x")), [1500, 1500]);
-    });
-    with_modules(&[decl, "{ lib, ... }: { config.x = lib.mkOptionDefault 6; }"], |ev, _| {
-        assert_eq!(reason(ev, "x").reason, Reason::EvalError, "5 and 6 at 1500 conflict");
-    });
+    with_modules(
+        &[decl, "{ lib, ... }: { config.x = lib.mkOptionDefault 5; }"],
+        |ev, ms| {
+            assert_eq!(value(ev, "x"), json!(5));
+            assert_eq!(priorities(&merged(ev, ms, "x")), [1500, 1500]);
+        },
+    );
+    with_modules(
+        &[decl, "{ lib, ... }: { config.x = lib.mkOptionDefault 6; }"],
+        |ev, _| {
+            assert_eq!(
+                reason(ev, "x").reason,
+                Reason::EvalError,
+                "5 and 6 at 1500 conflict"
+            );
+        },
+    );
 }
 
 #[test]
@@ -459,7 +509,11 @@ fn sort_properties_orders_list_definitions() {
         ],
         |ev, ms| {
             assert_eq!(value(ev, "l"), json!(["a", "m", "b", "b2", "c"]));
-            let orders: Vec<i64> = merged(ev, ms, "l").counted.iter().map(|c| c.order).collect();
+            let orders: Vec<i64> = merged(ev, ms, "l")
+                .counted
+                .iter()
+                .map(|c| c.order)
+                .collect();
             assert_eq!(orders, [500, 750, 1000, 1000, 1500]);
         },
     );
@@ -491,11 +545,17 @@ fn overrides_are_filtered_before_sorting() {
     // mergeDefinitions: filterOverrides' runs on the discharged definitions, then
     // sortProperties on what is left: a dropped mkBefore contributes nothing.
     with_modules(
-        &["{ lib, ... }: { l = lib.mkDefault (lib.mkBefore [ \"dropped\" ]); }", "{ l = [ \"kept\" ]; }"],
+        &[
+            "{ lib, ... }: { l = lib.mkDefault (lib.mkBefore [ \"dropped\" ]); }",
+            "{ l = [ \"kept\" ]; }",
+        ],
         |ev, _| assert_eq!(value(ev, "l"), json!(["kept"])),
     );
     with_modules(
-        &["{ lib, ... }: { l = lib.mkForce (lib.mkAfter [ \"forced\" ]); }", "{ lib, ... }: { l = lib.mkBefore [ \"plain\" ]; }"],
+        &[
+            "{ lib, ... }: { l = lib.mkForce (lib.mkAfter [ \"forced\" ]); }",
+            "{ lib, ... }: { l = lib.mkBefore [ \"plain\" ]; }",
+        ],
         |ev, ms| {
             let m = merged(ev, ms, "l");
             assert_eq!(priorities(&m), [50]);
@@ -511,11 +571,17 @@ fn overrides_are_filtered_before_sorting() {
 fn config_reference_to_a_list_defined_only_with_mk_order() {
     // pushDownProperties leaves mkOrder alone (`# FIXME: handle mkOrder?` → `[ cfg ]`): at the
     // option it is a value, which sortProperties orders.
-    with_modules(&["{ lib, ... }: { l = lib.mkAfter [ \"x\" ]; }"], |ev, _| {
-        assert_eq!(value(ev, "l"), json!(["x"]));
-    });
     with_modules(
-        &["{ lib, ... }: { l = lib.mkAfter [ \"z\" ]; }", "{ lib, ... }: { l = lib.mkBefore [ \"a\" ]; }"],
+        &["{ lib, ... }: { l = lib.mkAfter [ \"x\" ]; }"],
+        |ev, _| {
+            assert_eq!(value(ev, "l"), json!(["x"]));
+        },
+    );
+    with_modules(
+        &[
+            "{ lib, ... }: { l = lib.mkAfter [ \"z\" ]; }",
+            "{ lib, ... }: { l = lib.mkBefore [ \"a\" ]; }",
+        ],
         |ev, _| assert_eq!(value(ev, "l"), json!(["a", "z"])),
     );
 }
@@ -529,10 +595,13 @@ fn a_config_path_referring_to_itself_is_a_cycle() {
     with_modules(&["{ config, ... }: { a = config.a; }"], |ev, _| {
         assert_eq!(reason(ev, "a").reason, Reason::Cycle);
     });
-    with_modules(&["{ config, ... }: { a = config.b; b = config.a; }"], |ev, _| {
-        assert_eq!(reason(ev, "a").reason, Reason::Cycle);
-        assert_eq!(reason(ev, "b").reason, Reason::Cycle);
-    });
+    with_modules(
+        &["{ config, ... }: { a = config.b; b = config.a; }"],
+        |ev, _| {
+            assert_eq!(reason(ev, "a").reason, Reason::Cycle);
+            assert_eq!(reason(ev, "b").reason, Reason::Cycle);
+        },
+    );
     // A guard on the option it guards must be evaluated to define it: a cycle.
     with_modules(
         &["{ config, lib, ... }: { x.enable = lib.mkIf config.x.enable true; }"],
@@ -549,10 +618,13 @@ fn a_config_path_referring_to_itself_is_a_cycle() {
 fn a_path_defined_only_by_an_unknown_value_is_that_unknown() {
     // Nix: `a = config.b + 1; b = config.a + 1;` is infinite recursion; dbprov turns
     // config.b into an open set, so `config.b + 1` becomes a type error (eval-error).
-    with_modules(&["{ config, ... }: { a = config.b + 1; b = config.a + 1; }"], |ev, _| {
-        assert_eq!(reason(ev, "a").reason, Reason::Cycle);
-        assert_eq!(reason(ev, "b").reason, Reason::Cycle);
-    });
+    with_modules(
+        &["{ config, ... }: { a = config.b + 1; b = config.a + 1; }"],
+        |ev, _| {
+            assert_eq!(reason(ev, "a").reason, Reason::Cycle);
+            assert_eq!(reason(ev, "b").reason, Reason::Cycle);
+        },
+    );
     // `y` is a string in Nix; dbprov must not decide `config.y == "a"`. It currently
     // compares an (open, empty) set with a string, gets false, and states x = 2.
     with_modules(
@@ -584,11 +656,18 @@ fn config_references_between_paths_resolve() {
         },
     );
     // A path nobody defines is defined elsewhere.
-    with_modules(&["{ config, ... }: { a = config.services.postgresql.port; }"], |ev, _| {
-        let u = reason(ev, "a");
-        assert_eq!(u.reason, Reason::DefinedElsewhere);
-        assert!(u.detail.contains("services.postgresql.port"), "{}", u.detail);
-    });
+    with_modules(
+        &["{ config, ... }: { a = config.services.postgresql.port; }"],
+        |ev, _| {
+            let u = reason(ev, "a");
+            assert_eq!(u.reason, Reason::DefinedElsewhere);
+            assert!(
+                u.detail.contains("services.postgresql.port"),
+                "{}",
+                u.detail
+            );
+        },
+    );
 }
 
 #[test]
@@ -597,13 +676,18 @@ fn definitions_carry_the_span_of_their_right_hand_side() {
     with_modules(&[src], move |ev, ms| {
         for (p, text) in [("a.b", "42"), ("c", "lib.mkDefault \"x\"")] {
             let defs = ms.definitions(ev, &path(p));
-            let [Collected::Def(d)] = defs.as_slice() else { panic!("{p}: {defs:?}") };
+            let [Collected::Def(d)] = defs.as_slice() else {
+                panic!("{p}: {defs:?}")
+            };
             assert_eq!(&src[d.span.start as usize..d.span.end as usize], text);
             assert_eq!(d.file, 0);
         }
         let m = merged(ev, ms, "c");
         let span = m.counted[0].def_span;
-        assert_eq!(&src[span.start as usize..span.end as usize], "lib.mkDefault \"x\"");
+        assert_eq!(
+            &src[span.start as usize..span.end as usize],
+            "lib.mkDefault \"x\""
+        );
     });
 }
 
@@ -648,4 +732,3 @@ fn a_wrapper_on_a_submodule_value_applies_to_the_whole_value() {
         |ev, _| assert_eq!(value(ev, "svc.x.databases"), json!([{ "name": "db" }])),
     );
 }
-
