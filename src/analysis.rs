@@ -155,7 +155,7 @@ fn evaluate(
                     }
                 }
             }
-            loaded.set_active(reach.reached);
+            loaded.set_active(&ev, reach.reached);
         } else {
             // An import that cannot be computed could reach any file: keep them all.
             for u in reach.unresolved {

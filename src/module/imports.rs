@@ -57,9 +57,11 @@ pub fn reachability(ms: &ModuleSystem, entry: FileId, abs_paths: &[PathBuf]) -> 
 }
 
 impl ModuleSystem {
-    /// Restricts the merge to the given modules.
-    pub fn set_active(&mut self, active: Vec<bool>) {
+    /// Restricts the merge, and the option declarations, to the given modules.
+    pub fn set_active(&mut self, ev: &Evaluator, active: Vec<bool>) {
         self.active = active;
+        let modules: Vec<&super::Module> = self.modules.iter().filter(|m| self.is_active(m.file)).collect();
+        self.options = super::options::Declarations::collect(ev, modules);
     }
 
     /// The services under `base` for which module `file`, on its own, defines
