@@ -15,6 +15,7 @@ use crate::module::imports::reachability;
 use crate::module::ModuleSystem;
 use crate::parse::{parse_all, Input, SyntaxError};
 use crate::rules::{self, Context, Selection};
+use crate::secrets::Secrets;
 use crate::settings::Settings;
 use crate::source::FileId;
 use crate::source::{SourceFile, Span};
@@ -155,7 +156,7 @@ fn evaluate(
                     }
                 }
             }
-            loaded.set_active(&ev, reach.reached);
+            loaded.set_reached(&ev, &reach);
         } else {
             // An import that cannot be computed could reach any file: keep them all.
             for u in reach.unresolved {
@@ -184,6 +185,7 @@ fn evaluate(
         &Context {
             model: &model,
             settings,
+            secrets: &Secrets::load(&root, &settings.secrets_file),
         },
         &files,
     );

@@ -417,17 +417,20 @@ fn service_report(loc: &Locator, s: &Service) -> ServiceReport {
         Enable::Known { value, span, .. } => (Some(*value), loc.start(*span)),
         _ => (None, None),
     };
-    let names: BTreeSet<String> = s
-        .databases
-        .iter()
-        .filter(|d| matches!(d.status, DeclStatus::Active))
-        .filter_map(|d| d.str_field("name").map(str::to_string))
-        .collect();
+    // In the order the module system concatenates them (mkBefore/mkAfter, then module order).
+    let mut names: Vec<String> = Vec::new();
+    for d in s.databases.iter().filter(|d| matches!(d.status, DeclStatus::Active)) {
+        if let Some(n) = d.str_field("name") {
+            if !names.iter().any(|x| x == n) {
+                names.push(n.to_string());
+            }
+        }
+    }
     ServiceReport {
         name: s.name.clone(),
         enabled,
         enable_source,
-        databases: names.into_iter().collect(),
+        databases: names,
     }
 }
 

@@ -3,7 +3,7 @@
 //! attributes they wrap (nixpkgs `pushDownProperties`), without evaluating
 //! any condition — which is why a guard may read the option it guards.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use super::merge;
@@ -182,7 +182,8 @@ pub fn sets(ev: &Evaluator, t: &Thunk) -> Vec<Rc<Attrs>> {
 
 /// A value on the way down a path, with the wrappers met since the last
 /// option boundary.
-struct Cur {
+#[derive(Clone)]
+pub(super) struct Cur {
     thunk: Thunk,
     wrappers: Vec<Wrapper>,
     file: FileId,
@@ -208,6 +209,45 @@ impl Cur {
     }
 }
 
+/// A contribution at an option whose guard cannot be evaluated.
+#[derive(Clone, Debug)]
+pub(super) struct Doubt {
+    file: FileId,
+    unresolved: Unresolved,
+    content: Option<Thunk>,
+}
+
+impl Doubt {
+    /// A cycle breaks the whole option in Nix; another unknown guard matters
+    /// only where its content could define `key`.
+    fn relevant(&self, ev: &Evaluator, key: Option<&str>) -> bool {
+        self.unresolved.reason == Reason::Cycle
+            || match (&self.content, key) {
+                (Some(content), Some(key)) => may_define(ev, content, key),
+                _ => true,
+            }
+    }
+}
+
+/// The values defined at one path, with what could not be known on the way.
+#[derive(Default)]
+pub(super) struct Level {
+    curs: Vec<Cur>,
+    unknown: Vec<Collected>,
+}
+
+/// What is defined below one path, by attribute name.
+#[derive(Default)]
+pub(super) struct Index {
+    by_key: HashMap<Rc<str>, Vec<Cur>>,
+    key_spans: BTreeMap<Rc<str>, Span>,
+    /// Contributions that could define any name (open sets, unknown values).
+    any_key: Vec<Collected>,
+    doubts: Vec<Doubt>,
+    /// Set when a definition here is not a set.
+    leaf: Option<Span>,
+}
+
 /// Whether a definition, if its guard held, would define `key` below it.
 fn may_define(ev: &Evaluator, content: &Thunk, key: &str) -> bool {
     let mut pushed = Vec::new();
@@ -223,13 +263,7 @@ impl ModuleSystem {
     /// Merges the definitions of a declared option that the path goes through
     /// (a submodule, `attrsOf`): guards and priorities apply here to whole
     /// sets, as nixpkgs' `mergeDefinitions` does for that option.
-    fn merge_boundary(
-        &self,
-        ev: &Evaluator,
-        current: Vec<Cur>,
-        next: Option<&str>,
-        out: &mut Vec<Collected>,
-    ) -> Vec<Cur> {
+    fn merge_boundary(&self, ev: &Evaluator, current: Vec<Cur>) -> (Vec<Cur>, Vec<Doubt>) {
         let (dropped, live): (Vec<Cur>, Vec<Cur>) =
             current.into_iter().partition(|c| c.dropped_by.is_some());
         let collected: Vec<Collected> = live
@@ -237,18 +271,15 @@ impl ModuleSystem {
             .map(|c| Collected::Def(c.definition()))
             .collect();
         let merged = merge::merge(ev, &collected, None);
-        for u in merged.uncertain {
-            // A cycle breaks the whole option in Nix; another unknown guard
-            // matters only where its content could define what we look for.
-            let relevant = u.unresolved.reason == Reason::Cycle
-                || match (&u.content, next) {
-                    (Some(content), Some(key)) => may_define(ev, content, key),
-                    _ => true,
-                };
-            if relevant {
-                out.push(Collected::Unknown(u.file, u.unresolved));
-            }
-        }
+        let doubts = merged
+            .uncertain
+            .into_iter()
+            .map(|u| Doubt {
+                file: u.file,
+                unresolved: u.unresolved,
+                content: u.content,
+            })
+            .collect();
         let winner = merged.counted.first().map(|c| c.def_span);
         let mut next: Vec<Cur> = merged
             .counted
@@ -268,7 +299,120 @@ impl ModuleSystem {
             dropped_by: winner.or(Some(c.def_span)),
         }));
         next.extend(dropped);
-        next
+        (next, doubts)
+    }
+
+    /// The values the active modules define at `path` (memoised per path).
+    fn level(&self, ev: &Evaluator, path: &[Rc<str>]) -> Rc<Level> {
+        if let Some(l) = self.levels.borrow().get(path) {
+            return l.clone();
+        }
+        let level = match path.split_last() {
+            None => {
+                let mut level = Level::default();
+                for m in self.ordered_modules() {
+                    match &m.config {
+                        Ok(t) => level.curs.push(Cur {
+                            thunk: t.clone(),
+                            wrappers: Vec::new(),
+                            file: m.file,
+                            dropped_by: None,
+                        }),
+                        Err(u) => level.unknown.push(Collected::Unknown(m.file, u.clone())),
+                    }
+                }
+                level
+            }
+            Some((key, parent_path)) => {
+                let parent = self.level(ev, parent_path);
+                let index = self.index(ev, parent_path);
+                let mut unknown = parent.unknown.clone();
+                unknown.extend(index.any_key.iter().cloned());
+                for d in &index.doubts {
+                    if d.relevant(ev, Some(key)) {
+                        unknown.push(Collected::Unknown(d.file, d.unresolved.clone()));
+                    }
+                }
+                Level {
+                    curs: index.by_key.get(key).cloned().unwrap_or_default(),
+                    unknown,
+                }
+            }
+        };
+        let level = Rc::new(level);
+        self.levels
+            .borrow_mut()
+            .insert(path.to_vec(), level.clone());
+        level
+    }
+
+    /// What is defined directly below `path`, by attribute name (memoised).
+    /// At a declared option the definitions are merged first.
+    fn index(&self, ev: &Evaluator, path: &[Rc<str>]) -> Rc<Index> {
+        if let Some(i) = self.indexes.borrow().get(path) {
+            return i.clone();
+        }
+        let level = self.level(ev, path);
+        let (curs, doubts) = if !path.is_empty() && self.is_boundary(path) {
+            self.merge_boundary(ev, level.curs.clone())
+        } else {
+            (level.curs.clone(), Vec::new())
+        };
+        let mut index = Index {
+            doubts,
+            ..Index::default()
+        };
+        for cur in curs {
+            let mut pushed = Vec::new();
+            pushdown(
+                ev,
+                &cur.thunk,
+                cur.wrappers.clone(),
+                path.len(),
+                &mut pushed,
+            );
+            for p in pushed {
+                match p {
+                    Pushed::Set(a, ws) => {
+                        for (k, attr) in &a.map {
+                            if cur.dropped_by.is_none() {
+                                index.key_spans.entry(k.clone()).or_insert(attr.key_span);
+                            }
+                            index.by_key.entry(k.clone()).or_default().push(Cur {
+                                thunk: attr.value.clone(),
+                                wrappers: ws.clone(),
+                                file: cur.file,
+                                dropped_by: cur.dropped_by,
+                            });
+                        }
+                        if let Some(open) = &a.open {
+                            index
+                                .any_key
+                                .push(Collected::Unknown(cur.file, (**open).clone()));
+                        }
+                    }
+                    Pushed::Leaf(span) => {
+                        if cur.dropped_by.is_none() {
+                            index.leaf.get_or_insert(span);
+                        }
+                        index.any_key.push(Collected::Unknown(
+                            cur.file,
+                            Unresolved::new(
+                                Reason::EvalError,
+                                "a value that is not a set is defined where attributes are looked up",
+                                span,
+                            ),
+                        ));
+                    }
+                    Pushed::Unknown(u) => index.any_key.push(Collected::Unknown(cur.file, u)),
+                }
+            }
+        }
+        let index = Rc::new(index);
+        self.indexes
+            .borrow_mut()
+            .insert(path.to_vec(), index.clone());
+        index
     }
 
     /// Walks every active module down `path`: pushdown at namespaces, merge
@@ -281,7 +425,7 @@ impl ModuleSystem {
         out: &mut Vec<Collected>,
     ) -> Vec<Cur> {
         let mut current = Vec::new();
-        for m in self.modules.iter().filter(|m| self.is_active(m.file)) {
+        for m in self.ordered_modules() {
             match &m.config {
                 Ok(t) => current.push(Cur {
                     thunk: t.clone(),
@@ -295,7 +439,13 @@ impl ModuleSystem {
         for (depth, key) in path.iter().enumerate() {
             if depth > 0 && (self.is_boundary(&path[..depth]) || assumed.contains(&&path[..depth]))
             {
-                current = self.merge_boundary(ev, current, Some(key), out);
+                let (merged, doubts) = self.merge_boundary(ev, current);
+                current = merged;
+                for d in doubts {
+                    if d.relevant(ev, Some(key)) {
+                        out.push(Collected::Unknown(d.file, d.unresolved));
+                    }
+                }
             }
             let mut next = Vec::new();
             for cur in current {
@@ -352,7 +502,13 @@ impl ModuleSystem {
         assumed: &[&[Rc<str>]],
     ) -> Vec<Collected> {
         let mut out = Vec::new();
-        let current = self.walk(ev, path, assumed, &mut out);
+        let current = if assumed.is_empty() {
+            let level = self.level(ev, path);
+            out.extend(level.unknown.iter().cloned());
+            level.curs.clone()
+        } else {
+            self.walk(ev, path, assumed, &mut out)
+        };
         out.extend(current.iter().map(|c| match c.dropped_by {
             None => Collected::Def(c.definition()),
             Some(by) => Collected::Dropped(c.definition(), by),
@@ -362,37 +518,22 @@ impl ModuleSystem {
 
     /// The names defined directly below `path`, across modules.
     pub fn children(&self, ev: &Evaluator, path: &[Rc<str>]) -> Children {
-        let mut children = Children::default();
-        let mut unknown = Vec::new();
-        let mut current = self.walk(ev, path, &[], &mut unknown);
-        if !path.is_empty() && self.is_boundary(path) {
-            current = self.merge_boundary(ev, current, None, &mut unknown);
-        }
-        for u in unknown {
-            if let Collected::Unknown(_, u) = u {
-                children.unknown.get_or_insert(u);
+        let level = self.level(ev, path);
+        let index = self.index(ev, path);
+        let mut children = Children {
+            names: index.key_spans.clone(),
+            leaf: index.leaf,
+            unknown: None,
+        };
+        let unknowns = level.unknown.iter().chain(index.any_key.iter());
+        for c in unknowns {
+            if let Collected::Unknown(_, u) = c {
+                children.unknown.get_or_insert_with(|| u.clone());
             }
         }
-        for cur in current.iter().filter(|c| c.dropped_by.is_none()) {
-            let mut pushed = Vec::new();
-            pushdown(ev, &cur.thunk, Vec::new(), path.len(), &mut pushed);
-            for p in pushed {
-                match p {
-                    Pushed::Set(a, _) => {
-                        for (k, attr) in &a.map {
-                            children.names.entry(k.clone()).or_insert(attr.key_span);
-                        }
-                        if let Some(open) = &a.open {
-                            children.unknown.get_or_insert_with(|| (**open).clone());
-                        }
-                    }
-                    Pushed::Leaf(span) => {
-                        children.leaf.get_or_insert(span);
-                    }
-                    Pushed::Unknown(u) => {
-                        children.unknown.get_or_insert(u);
-                    }
-                }
+        if children.unknown.is_none() {
+            if let Some(d) = index.doubts.iter().find(|d| d.relevant(ev, None)) {
+                children.unknown = Some(d.unresolved.clone());
             }
         }
         children

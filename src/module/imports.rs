@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use super::ModuleSystem;
+use super::{Import, ModuleSystem};
 use crate::eval::{Evaluator, Unresolved};
 use crate::source::{FileId, Span};
 
@@ -14,37 +14,50 @@ use crate::source::{FileId, Span};
 pub struct Reachability {
     /// Per file: reached from the entry module.
     pub reached: Vec<bool>,
+    /// The modules reached, in nixpkgs' collection order (`genericClosure`:
+    /// breadth first, each module once).
+    pub order: Vec<usize>,
     /// Imports of reached modules that could not be computed: reachability
     /// is then not known, and no file is left out.
     pub unresolved: Vec<Unresolved>,
 }
 
-fn key(p: &Path) -> PathBuf {
-    p.to_path_buf()
-}
-
 /// Follows `imports` from `entry` (`./dir` means `./dir/default.nix`).
 pub fn reachability(ms: &ModuleSystem, entry: FileId, abs_paths: &[PathBuf]) -> Reachability {
-    let by_path: HashMap<PathBuf, FileId> = abs_paths
+    let by_path: HashMap<&Path, FileId> = abs_paths
         .iter()
         .enumerate()
-        .map(|(i, p)| (key(p), i as FileId))
+        .map(|(i, p)| (p.as_path(), i as FileId))
         .collect();
-    let by_file: HashMap<FileId, &super::Module> = ms.modules.iter().map(|m| (m.file, m)).collect();
     let mut reached = vec![false; abs_paths.len()];
+    let mut seen = vec![false; ms.modules.len()];
+    let mut order = Vec::new();
     let mut unresolved = Vec::new();
-    let mut queue = VecDeque::from([entry]);
-    reached[entry as usize] = true;
-    while let Some(f) = queue.pop_front() {
-        let Some(m) = by_file.get(&f) else { continue };
+    let Some(&start) = ms.tops.get(&entry) else {
+        return Reachability {
+            reached,
+            order,
+            unresolved,
+        };
+    };
+    let mut queue = VecDeque::from([start]);
+    seen[start] = true;
+    while let Some(i) = queue.pop_front() {
+        let m = &ms.modules[i];
+        reached[m.file as usize] = true;
+        order.push(i);
         unresolved.extend(m.unresolved_imports.iter().cloned());
-        for (p, _) in &m.imports {
-            let target = by_path
-                .get(&key(p))
-                .or_else(|| by_path.get(&key(&p.join("default.nix"))));
-            if let Some(&t) = target {
-                if !reached[t as usize] {
-                    reached[t as usize] = true;
+        for import in &m.imports {
+            let target = match import {
+                Import::Inline(j) => Some(*j),
+                Import::File(p, _) => by_path
+                    .get(p.as_path())
+                    .or_else(|| by_path.get(p.join("default.nix").as_path()))
+                    .and_then(|f| ms.tops.get(f).copied()),
+            };
+            if let Some(t) = target {
+                if !seen[t] {
+                    seen[t] = true;
                     queue.push_back(t);
                 }
             }
@@ -52,15 +65,25 @@ pub fn reachability(ms: &ModuleSystem, entry: FileId, abs_paths: &[PathBuf]) -> 
     }
     Reachability {
         reached,
+        order,
         unresolved,
     }
 }
 
 impl ModuleSystem {
-    /// Restricts the merge, and the option declarations, to the given modules.
-    pub fn set_active(&mut self, ev: &Evaluator, active: Vec<bool>) {
-        self.active = active;
-        let modules: Vec<&super::Module> = self.modules.iter().filter(|m| self.is_active(m.file)).collect();
+    /// Restricts the merge, and the option declarations, to the modules the
+    /// entry module reaches. The module system merges them in the reverse of
+    /// their collection order (`reverseList` in nixpkgs' lib/modules.nix).
+    pub fn set_reached(&mut self, ev: &Evaluator, reach: &Reachability) {
+        self.active = reach.reached.clone();
+        self.order = reach.order.iter().rev().copied().collect();
+        self.levels.borrow_mut().clear();
+        self.indexes.borrow_mut().clear();
+        let modules: Vec<&super::Module> = self
+            .modules
+            .iter()
+            .filter(|m| self.is_active(m.file))
+            .collect();
         self.options = super::options::Declarations::collect(ev, modules);
     }
 

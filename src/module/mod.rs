@@ -30,10 +30,19 @@ pub struct Module {
     pub config: Result<Thunk, Unresolved>,
     /// The module's `options`, if any.
     pub options: Option<Thunk>,
-    /// Paths listed in `imports` that could be computed.
-    pub imports: Vec<(PathBuf, Span)>,
+    /// The entries of `imports` that could be computed, in order.
+    pub imports: Vec<Import>,
     /// Entries of `imports` that could not be computed.
     pub unresolved_imports: Vec<Unresolved>,
+}
+
+/// One entry of a module's `imports`.
+#[derive(Clone, Debug)]
+pub enum Import {
+    /// A file (or a directory, meaning its `default.nix`).
+    File(PathBuf, Span),
+    /// An inline module: its index in [`ModuleSystem::modules`].
+    Inline(usize),
 }
 
 /// Keys of a module that are not configuration (nixpkgs lib/modules.nix).
@@ -53,8 +62,16 @@ pub struct ModuleSystem {
     pub modules: Vec<Module>,
     /// Modules that take part in the merge (those the entry module imports).
     active: Vec<bool>,
+    /// The order in which the module system sees the definitions (indices
+    /// into `modules`).
+    order: Vec<usize>,
+    /// Each file's own module (not its inline ones), by file.
+    pub tops: HashMap<FileId, usize>,
     options: options::Declarations,
     resolving: RefCell<HashMap<Vec<Rc<str>>, Option<Val>>>,
+    /// Memoised walks: the values at a path, and what is below it by name.
+    levels: RefCell<HashMap<Vec<Rc<str>>, Rc<definitions::Level>>>,
+    indexes: RefCell<HashMap<Vec<Rc<str>>, Rc<definitions::Index>>>,
 }
 
 impl ModuleSystem {
@@ -62,11 +79,13 @@ impl ModuleSystem {
     /// module arguments, and `config`/`options`/`imports` are separated.
     pub fn load(ev: &Evaluator, roots: &[(FileId, rnix::ast::Expr)]) -> ModuleSystem {
         let mut modules = Vec::new();
+        let mut tops = Vec::new();
         for (file, expr) in roots {
             ev.reset_budget();
             let env = ev.file_env(*file);
             let value = ev.eval_whnf(expr, &env);
-            load_module(ev, *file, value, 0, &mut modules);
+            let top = load_module(ev, *file, value, 0, &mut modules);
+            tops.push((*file, top));
         }
         let options = options::Declarations::collect(ev, &modules);
         let active = vec![
@@ -78,11 +97,23 @@ impl ModuleSystem {
                 .unwrap_or(0)
         ];
         ModuleSystem {
+            order: (0..modules.len()).collect(),
+            tops: tops.into_iter().collect(),
             modules,
             active,
             options,
             resolving: RefCell::new(HashMap::new()),
+            levels: RefCell::new(HashMap::new()),
+            indexes: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// The active modules, in the order the module system merges them.
+    pub fn ordered_modules(&self) -> impl Iterator<Item = &Module> {
+        self.order
+            .iter()
+            .map(|i| &self.modules[*i])
+            .filter(|m| self.is_active(m.file))
     }
 
     pub fn is_active(&self, file: FileId) -> bool {
@@ -127,14 +158,33 @@ const MAX_INLINE_DEPTH: usize = 32;
 
 /// Loads one module value (a file's, or an inline module from `imports`), and
 /// the inline modules it imports, into `out`.
-fn load_module(ev: &Evaluator, file: FileId, value: Val, depth: usize, out: &mut Vec<Module>) {
+fn load_module(
+    ev: &Evaluator,
+    file: FileId,
+    value: Val,
+    depth: usize,
+    out: &mut Vec<Module>,
+) -> usize {
     let mut inline = Vec::new();
+    let index = out.len();
     out.push(load_one(ev, file, value, &mut inline));
+    // `Import::Inline(k)` first counts the inline modules of this one; it
+    // becomes the index of the loaded module.
+    let mut loaded = Vec::new();
     if depth < MAX_INLINE_DEPTH {
         for v in inline {
-            load_module(ev, file, v, depth + 1, out);
+            loaded.push(load_module(ev, file, v, depth + 1, out));
         }
     }
+    let imports = std::mem::take(&mut out[index].imports);
+    out[index].imports = imports
+        .into_iter()
+        .filter_map(|i| match i {
+            Import::Inline(k) => loaded.get(k).map(|j| Import::Inline(*j)),
+            file => Some(file),
+        })
+        .collect();
+    index
 }
 
 fn load_one(ev: &Evaluator, file: FileId, value: Val, inline: &mut Vec<Val>) -> Module {
@@ -219,13 +269,16 @@ fn collect_imports(ev: &Evaluator, t: &Thunk, module: &mut Module, inline: &mut 
             Item::Known(t) => {
                 let v = ev.force(t);
                 match &v.v {
-                    V::Path(p) => module.imports.push(((**p).clone(), v.span)),
-                    V::Str(s) if s.starts_with('/') => {
-                        module.imports.push((PathBuf::from(&**s), v.span))
-                    }
+                    V::Path(p) => module.imports.push(Import::File((**p).clone(), v.span)),
+                    V::Str(s) if s.starts_with('/') => module
+                        .imports
+                        .push(Import::File(PathBuf::from(&**s), v.span)),
                     V::Unresolved(u) => module.unresolved_imports.push((**u).clone()),
                     // Inline modules (sets, functions) are loaded as modules of this file.
-                    V::Attrs(_) | V::Lambda(_) | V::Prim(_) => inline.push(v.clone()),
+                    V::Attrs(_) | V::Lambda(_) | V::Prim(_) => {
+                        module.imports.push(Import::Inline(inline.len()));
+                        inline.push(v.clone());
+                    }
                     _ => {}
                 }
             }

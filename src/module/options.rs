@@ -43,7 +43,10 @@ pub struct Declarations {
 const MAX_DECLARATIONS: usize = 200_000;
 
 impl Declarations {
-    pub fn collect<'m>(ev: &Evaluator, modules: impl IntoIterator<Item = &'m Module>) -> Declarations {
+    pub fn collect<'m>(
+        ev: &Evaluator,
+        modules: impl IntoIterator<Item = &'m Module>,
+    ) -> Declarations {
         let mut decls = Declarations::default();
         for m in modules {
             if let Some(options) = &m.options {

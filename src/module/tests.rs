@@ -528,7 +528,11 @@ fn sort_properties_orders_list_definitions() {
         ],
         |ev, ms| {
             assert_eq!(value(ev, "l"), json!(["a", "m", "b", "c"]));
-            let orders: Vec<i64> = merged(ev, ms, "l").counted.iter().map(|c| c.order).collect();
+            let orders: Vec<i64> = merged(ev, ms, "l")
+                .counted
+                .iter()
+                .map(|c| c.order)
+                .collect();
             assert_eq!(orders, [500, 750, 1000, 1500]);
         },
     );
@@ -570,7 +574,10 @@ fn sort_properties_is_stable() {
             for pair in m.counted.windows(2) {
                 assert!(pair[0].order <= pair[1].order);
                 if pair[0].order == pair[1].order {
-                    assert!(position(pair[0].file) < position(pair[1].file), "not stable: {files:?}");
+                    assert!(
+                        position(pair[0].file) < position(pair[1].file),
+                        "not stable: {files:?}"
+                    );
                 }
             }
         },
@@ -585,7 +592,11 @@ fn equal_orders_merge_in_reverse_module_order() {
     // Nix 2.8 + nixpkgs lib give [ "3" "2" "1" ] (likewise for files imported in order
     // by one entry module: imports = [ ./a.nix ./b.nix ./c.nix ] gives [ "c" "b" "a" ]).
     with_modules(
-        &["{ l = [ \"1\" ]; }", "{ l = [ \"2\" ]; }", "{ l = [ \"3\" ]; }"],
+        &[
+            "{ l = [ \"1\" ]; }",
+            "{ l = [ \"2\" ]; }",
+            "{ l = [ \"3\" ]; }",
+        ],
         |ev, _| assert_eq!(value(ev, "l"), json!(["3", "2", "1"])),
     );
 }
