@@ -17,6 +17,8 @@ pub mod parse;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod scope_check;
+pub mod secrets;
 pub mod settings;
 pub mod source;
 pub mod suppress;

@@ -109,6 +109,11 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
         .iter()
         .map(|e| syntax_error(id, len, e))
         .collect();
+    let mut errors: Vec<SyntaxError> = errors;
+    if errors.is_empty() {
+        // What Nix rejects before evaluating: undefined variables, duplicates.
+        errors = crate::scope_check::binding_errors(&parse.tree(), id);
+    }
     let source = SourceFile::new(id, input.rel_path, input.abs_path, text);
     let root = parse.syntax();
     let suppressions = crate::suppress::scan(&source, &root);

@@ -24,6 +24,16 @@ pub fn eval_source(text: &str) -> Strict {
             Span::DETACHED,
         ));
     }
+    if let Some(e) = crate::scope_check::binding_errors(&parse.tree(), 0)
+        .into_iter()
+        .next()
+    {
+        return Strict::Unresolved(Unresolved::new(
+            Reason::EvalError,
+            e.message,
+            Span::DETACHED,
+        ));
+    }
     let Some(expr) = parse.tree().expr() else {
         return Strict::Unresolved(Unresolved::new(Reason::EvalError, "empty", Span::DETACHED));
     };
