@@ -1,5 +1,8 @@
-//! Builds attribute sets and `let` scopes from their bindings: nested and dotted
-//! keys merged, `inherit`, `inherit (x)`, `rec`, dynamic keys.
+//! Builds attribute sets and `let` scopes from their bindings, with Nix's
+//! rules: dotted keys descend into sets written literally; a name defined
+//! twice is an error unless both definitions are literal sets, which merge one
+//! level; dynamic names come after the static ones (in a `rec` set they are
+//! evaluated in its scope) and may not repeat any name.
 
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -17,52 +20,91 @@ enum Pending {
     Expr(ast::Expr),
     Thunk(Thunk),
     Nested(BTreeMap<Rc<str>, (Pending, Span)>),
-    /// `a = 1; a = 2;`: Nix rejects the whole file.
+    /// Defined twice (the static check reports it for the file).
     Duplicate(Span),
 }
 
-/// What a binding block produces: its attributes, plus whether some keys could
-/// not be computed.
+/// What a binding block produces: its attributes, whether some names could not
+/// be computed, and whether building it fails outright (as Nix would).
 pub(super) struct Bound {
     pub attrs: BTreeMap<Rc<str>, Attr>,
     pub open: Option<Rc<Unresolved>>,
+    pub failure: Option<Rc<Unresolved>>,
+}
+
+/// The environments of one binding block.
+struct Envs<'e> {
+    /// Where names are computed.
+    key: &'e Env,
+    /// Where `inherit x` looks.
+    outer: &'e Env,
+    /// Where values are evaluated.
+    value: &'e Env,
+}
+
+#[derive(Default)]
+struct Collected {
+    map: BTreeMap<Rc<str>, (Pending, Span)>,
+    open: Option<Rc<Unresolved>>,
+    failure: Option<Rc<Unresolved>>,
+}
+
+/// Whether an entry's first name is computed (`${e}`, `"${e}"`).
+fn is_dynamic(entry: &ast::Entry) -> bool {
+    match entry {
+        ast::Entry::AttrpathValue(apv) => match apv.attrpath().and_then(|p| p.attrs().next()) {
+            Some(ast::Attr::Dynamic(_)) => true,
+            Some(ast::Attr::Str(s)) => s
+                .normalized_parts()
+                .iter()
+                .any(|p| matches!(p, ast::InterpolPart::Interpolation(_))),
+            _ => false,
+        },
+        ast::Entry::Inherit(_) => false,
+    }
+}
+
+fn literal_set(e: &ast::Expr) -> Option<ast::AttrSet> {
+    match e {
+        ast::Expr::AttrSet(s) if s.rec_token().is_none() => Some(s.clone()),
+        _ => None,
+    }
 }
 
 impl Evaluator<'_> {
-    /// Evaluates the bindings of `node`. Values are evaluated in `value_env`
-    /// (the recursive scope for `rec`/`let`); plain `inherit x` reads `outer_env`.
-    fn collect_pending(
-        &self,
-        node: &impl HasEntry,
-        key_env: &Env,
-        outer_env: &Env,
-        value_env: &Env,
-        map: &mut BTreeMap<Rc<str>, (Pending, Span)>,
-        open: &mut Option<Rc<Unresolved>>,
-    ) {
-        let file = key_env.file;
+    /// Collects the entries of `node` (static or dynamic ones) into `out`.
+    fn collect(&self, node: &impl HasEntry, envs: &Envs, dynamic: bool, out: &mut Collected) {
+        let file = envs.key.file;
         for entry in node.entries() {
+            if is_dynamic(&entry) != dynamic {
+                continue;
+            }
             match entry {
                 ast::Entry::Inherit(inh) => {
                     let from = inh
                         .from()
                         .and_then(|f| f.expr())
-                        .map(|e| ThunkCell::expr(e, value_env.clone()));
+                        .map(|e| ThunkCell::expr(e, envs.value.clone()));
                     for attr in inh.attrs() {
                         let span = Span::of(file, attr.syntax());
-                        let name = match self.attr_name(&attr, key_env) {
+                        let name = match self.attr_name(&attr, envs.key) {
                             Ok(Some(n)) => n,
                             Ok(None) => continue,
                             Err(u) => {
-                                *open = Some(Rc::new(u));
+                                out.open = Some(Rc::new(u));
                                 continue;
                             }
                         };
                         let thunk = match &from {
                             Some(src) => self.select_thunk(src.clone(), name.clone(), span),
-                            None => self.lookup_thunk(&name, outer_env, span),
+                            None => self.lookup_thunk(&name, envs.outer, span),
                         };
-                        insert(map, name, Pending::Thunk(thunk), span);
+                        match out.map.get_mut(&name) {
+                            None => {
+                                out.map.insert(name, (Pending::Thunk(thunk), span));
+                            }
+                            Some(existing) => existing.0 = Pending::Duplicate(span),
+                        }
                     }
                 }
                 ast::Entry::AttrpathValue(apv) => {
@@ -73,14 +115,18 @@ impl Evaluator<'_> {
                     let mut skip = false;
                     for attr in path.attrs() {
                         let span = Span::of(file, attr.syntax());
-                        match self.attr_name(&attr, key_env) {
+                        match self.attr_name(&attr, envs.key) {
                             Ok(Some(n)) => keys.push((n, span)),
                             Ok(None) => {
                                 skip = true;
                                 break;
                             }
                             Err(u) => {
-                                *open = Some(Rc::new(u));
+                                let u = Rc::new(u);
+                                if u.is_failure() {
+                                    out.failure.get_or_insert(u.clone());
+                                }
+                                out.open = Some(u);
                                 skip = true;
                                 break;
                             }
@@ -89,43 +135,61 @@ impl Evaluator<'_> {
                     if skip || keys.is_empty() {
                         continue;
                     }
-                    self.insert_path(map, &keys, value, key_env, outer_env, value_env, open);
+                    if dynamic && out.map.contains_key(&keys[0].0) {
+                        // "dynamic attribute 'a' already defined": the whole set fails.
+                        out.failure.get_or_insert_with(|| {
+                            Rc::new(Unresolved::new(
+                                Reason::EvalError,
+                                format!("dynamic attribute '{}' already defined", keys[0].0),
+                                keys[0].1,
+                            ))
+                        });
+                        continue;
+                    }
+                    self.insert_path(&mut out.map, &keys, value, envs);
                 }
             }
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Nix's `addAttr` for one binding `k1.k2…kn = value`.
     fn insert_path(
         &self,
         map: &mut BTreeMap<Rc<str>, (Pending, Span)>,
         keys: &[(Rc<str>, Span)],
         value: ast::Expr,
-        key_env: &Env,
-        outer_env: &Env,
-        value_env: &Env,
-        open: &mut Option<Rc<Unresolved>>,
+        envs: &Envs,
     ) {
         let (name, span) = &keys[0];
         if keys.len() == 1 {
-            match map.get_mut(name) {
-                None => {
-                    map.insert(name.clone(), (Pending::Expr(value), *span));
-                }
-                Some((existing @ Pending::Nested(_), _)) => {
-                    // `a.b = 1; a = { c = 2; };` merges when the value is a literal set.
-                    match literal_set(&value) {
-                        Some(set) => {
-                            if let Pending::Nested(inner) = existing {
-                                self.collect_pending(
-                                    &set, key_env, outer_env, value_env, inner, open,
-                                );
-                            }
+            let Some(existing) = map.get_mut(name) else {
+                map.insert(name.clone(), (Pending::Expr(value), *span));
+                return;
+            };
+            // Both literal sets: merge one level; any name in both is a duplicate.
+            let existing_set = match &existing.0 {
+                Pending::Nested(_) => true,
+                Pending::Expr(e) => literal_set(e).is_some(),
+                _ => false,
+            };
+            let Some(new_set) = literal_set(&value).filter(|_| existing_set) else {
+                existing.0 = Pending::Duplicate(*span);
+                return;
+            };
+            if let Pending::Expr(e) = &existing.0 {
+                let inner = self.expand(&literal_set(e).expect("checked"), envs);
+                existing.0 = Pending::Nested(inner);
+            }
+            let added = self.expand(&new_set, envs);
+            if let Pending::Nested(inner) = &mut existing.0 {
+                for (k, (p, s)) in added {
+                    match inner.get_mut(&k) {
+                        Some(slot) => slot.0 = Pending::Duplicate(s),
+                        None => {
+                            inner.insert(k, (p, s));
                         }
-                        None => *existing = Pending::Duplicate(*span),
                     }
                 }
-                Some((existing, _)) => *existing = Pending::Duplicate(*span),
             }
             return;
         }
@@ -135,13 +199,9 @@ impl Evaluator<'_> {
             (Pending::Nested(BTreeMap::new()), Span { end, ..*span })
         });
         if let Pending::Expr(e) = &entry.0 {
-            // `a = { b = 1; }; a.c = 2;`: expand the literal set, then merge.
+            // `a = { b = 1; }; a.c = 2;`: descend into the literal set.
             match literal_set(e) {
-                Some(set) => {
-                    let mut inner = BTreeMap::new();
-                    self.collect_pending(&set, key_env, outer_env, value_env, &mut inner, open);
-                    entry.0 = Pending::Nested(inner);
-                }
+                Some(set) => entry.0 = Pending::Nested(self.expand(&set, envs)),
                 None => {
                     entry.0 = Pending::Duplicate(*span);
                     return;
@@ -149,17 +209,17 @@ impl Evaluator<'_> {
             }
         }
         match &mut entry.0 {
-            Pending::Nested(inner) => self.insert_path(
-                inner,
-                &keys[1..],
-                value,
-                key_env,
-                outer_env,
-                value_env,
-                open,
-            ),
+            Pending::Nested(inner) => self.insert_path(inner, &keys[1..], value, envs),
             other => *other = Pending::Duplicate(*span),
         }
+    }
+
+    /// The bindings of a literal (non-`rec`) set, evaluated in the same scope.
+    fn expand(&self, set: &ast::AttrSet, envs: &Envs) -> BTreeMap<Rc<str>, (Pending, Span)> {
+        let mut out = Collected::default();
+        self.collect(set, envs, false, &mut out);
+        self.collect(set, envs, true, &mut out);
+        out.map
     }
 
     fn materialize(&self, pending: Pending, span: Span, value_env: &Env) -> Thunk {
@@ -197,18 +257,54 @@ impl Evaluator<'_> {
         } else {
             env.clone()
         };
-        let mut map = BTreeMap::new();
-        let mut open = None;
-        self.collect_pending(node, env, env, &value_env, &mut map, &mut open);
+        let mut out = Collected::default();
+        let statics = Envs {
+            key: env,
+            outer: env,
+            value: &value_env,
+        };
+        self.collect(node, &statics, false, &mut out);
         let mut attrs = BTreeMap::new();
-        for (k, (p, s)) in map {
+        for (k, (p, s)) in std::mem::take(&mut out.map) {
             let value = self.materialize(p, s, &value_env);
             if recursive {
                 value_env.insert(k.clone(), value.clone());
             }
             attrs.insert(k, Attr { value, key_span: s });
         }
-        (Bound { attrs, open }, value_env)
+        // Dynamic names: in a `rec` set they see its static bindings.
+        let dynamics = Envs {
+            key: if recursive { &value_env } else { env },
+            outer: env,
+            value: &value_env,
+        };
+        out.map = attrs
+            .keys()
+            .map(|k| {
+                (
+                    k.clone(),
+                    (Pending::Duplicate(Span::DETACHED), Span::DETACHED),
+                )
+            })
+            .collect();
+        let statics_count = out.map.len();
+        self.collect(node, &dynamics, true, &mut out);
+        if out.map.len() > statics_count {
+            for (k, (p, s)) in out.map {
+                if !attrs.contains_key(&k) {
+                    let value = self.materialize(p, s, &value_env);
+                    attrs.insert(k, Attr { value, key_span: s });
+                }
+            }
+        }
+        (
+            Bound {
+                attrs,
+                open: out.open,
+                failure: out.failure,
+            },
+            value_env,
+        )
     }
 
     /// The name of an attribute key; `Ok(None)` for a dynamic key that is `null`
@@ -246,24 +342,6 @@ impl Evaluator<'_> {
                 format!("attribute name is {}, expected a string", other.type_name()),
                 span,
             )),
-        }
-    }
-}
-
-fn literal_set(e: &ast::Expr) -> Option<ast::AttrSet> {
-    match e {
-        ast::Expr::AttrSet(s) if s.rec_token().is_none() => Some(s.clone()),
-        _ => None,
-    }
-}
-
-fn insert(map: &mut BTreeMap<Rc<str>, (Pending, Span)>, name: Rc<str>, p: Pending, span: Span) {
-    match map.entry(name) {
-        std::collections::btree_map::Entry::Vacant(v) => {
-            v.insert((p, span));
-        }
-        std::collections::btree_map::Entry::Occupied(mut o) => {
-            o.get_mut().0 = Pending::Duplicate(span)
         }
     }
 }

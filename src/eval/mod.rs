@@ -236,6 +236,9 @@ impl<'a> Evaluator<'a> {
             ),
             Expr::AttrSet(set) => {
                 let (bound, _) = self.bind(set, env, set.rec_token().is_some());
+                if let Some(f) = bound.failure {
+                    return Val::new(V::Unresolved(f), span);
+                }
                 Val::new(
                     V::Attrs(Rc::new(Attrs {
                         map: bound.attrs,
@@ -436,7 +439,7 @@ impl<'a> Evaluator<'a> {
         for attr in path.attrs() {
             let name = match self.attr_name(&attr, env) {
                 Ok(Some(n)) => n,
-                Ok(None) => return Val::new(V::Bool(false), span),
+                Ok(None) => return Val::error("value is null while a string was expected", span),
                 Err(u) => return Val::new(V::Unresolved(Rc::new(u)), span),
             };
             match &cur.v {

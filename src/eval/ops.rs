@@ -121,7 +121,16 @@ impl Evaluator<'_> {
         let mut items = Vec::new();
         for v in [lv, rv] {
             match &v.v {
-                V::List(l) => items.extend(l.items.iter().cloned()),
+                V::List(l) => {
+                    // `++` forces both lists: a part that fails fails the whole.
+                    if let Some(u) = l.first_unknown().filter(|u| u.is_failure()) {
+                        return Val::new(V::Unresolved(u.clone()), span);
+                    }
+                    items.extend(l.items.iter().cloned())
+                }
+                V::Unresolved(u) if u.is_failure() => {
+                    return Val::new(V::Unresolved(u.clone()), span)
+                }
                 V::Unresolved(u) => items.push(Item::Unknown(u.clone())),
                 other => {
                     return Val::error(
@@ -170,6 +179,11 @@ impl Evaluator<'_> {
                 }
                 Ok(true)
             }
+            // Nix compares functions by identity in some places and not in
+            // others: never guess.
+            (V::Lambda(_) | V::Prim(_), _) | (_, V::Lambda(_) | V::Prim(_)) => Err(
+                Val::unresolved(Reason::Unsupported, "comparing functions", span),
+            ),
             (V::Attrs(x), V::Attrs(y)) => {
                 if let Some(u) = x.open.as_ref().or(y.open.as_ref()) {
                     return Err(Val::new(V::Unresolved(u.clone()), span));

@@ -470,6 +470,9 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
                         match &keep.v {
                             V::Bool(true) => items.push(i.clone()),
                             V::Bool(false) => {}
+                            V::Unresolved(u) if u.is_failure() => {
+                                return Val::new(V::Unresolved(u.clone()), span)
+                            }
                             V::Unresolved(u) => items.push(Item::Unknown(u.clone())),
                             _ => return type_error("a Boolean", &keep, span),
                         }
@@ -488,6 +491,9 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
                         let inner = ev.force(t);
                         match &inner.v {
                             V::List(x) => items.extend(x.items.iter().cloned()),
+                            V::Unresolved(u) if u.is_failure() => {
+                                return Val::new(V::Unresolved(u.clone()), span)
+                            }
                             V::Unresolved(u) => items.push(Item::Unknown(u.clone())),
                             _ => return type_error("a list", &inner, span),
                         }
@@ -563,17 +569,18 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
         }
         ListToAttrs => {
             let l = expect!(ev, &args[0], List, "a list", span);
+            // Every element is forced: an unknown one makes the result unknown.
+            if let Some(u) = l.first_unknown() {
+                return Val::new(V::Unresolved(u.clone()), span);
+            }
             let mut map = BTreeMap::new();
-            let mut open = l.first_unknown().cloned();
+            let mut open = None;
             for i in &l.items {
                 let Item::Known(t) = i else { continue };
                 let pair = ev.force(t);
                 let a = match &pair.v {
                     V::Attrs(a) => a.clone(),
-                    V::Unresolved(u) => {
-                        open = Some(u.clone());
-                        continue;
-                    }
+                    V::Unresolved(u) => return Val::new(V::Unresolved(u.clone()), span),
                     _ => return type_error("a set", &pair, span),
                 };
                 let (Some(name), Some(value)) = (a.get("name"), a.get("value")) else {
@@ -587,6 +594,9 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
                             value: value.value.clone(),
                             key_span: n.span,
                         });
+                    }
+                    V::Unresolved(u) if u.is_failure() => {
+                        return Val::new(V::Unresolved(u.clone()), span)
                     }
                     V::Unresolved(u) => open = Some(u.clone()),
                     _ => return type_error("a string", &n, span),
@@ -618,6 +628,9 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
         }
         Elem => {
             let l = expect!(ev, &args[1], List, "a list", span);
+            if let Some(u) = l.first_unknown() {
+                return Val::new(V::Unresolved(u.clone()), span);
+            }
             let x = ev.force(&args[0]);
             for i in &l.items {
                 if let Item::Known(t) = i {
@@ -636,6 +649,10 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
         }
         Head => {
             let l = expect!(ev, &args[0], List, "a list", span);
+            // Nix has the whole list; an unknown part could fail it.
+            if let Some(u) = l.first_unknown() {
+                return Val::new(V::Unresolved(u.clone()), span);
+            }
             match l.items.first() {
                 Some(Item::Known(t)) => ev.force_raw(t),
                 Some(Item::Unknown(u)) => Val::new(V::Unresolved(u.clone()), span),
@@ -786,13 +803,20 @@ pub fn to_string(ev: &Evaluator, v: &Val, span: Span) -> Result<String, Val> {
             if let Some(u) = l.first_unknown() {
                 return Err(Val::new(V::Unresolved(u.clone()), span));
             }
-            let mut parts = Vec::new();
-            for i in &l.items {
+            // As Nix: a space after each element but the last, and none
+            // after an empty list.
+            let mut out = String::new();
+            let n = l.items.len();
+            for (k, i) in l.items.iter().enumerate() {
                 let Item::Known(t) = i else { unreachable!() };
                 let x = ev.force(t);
-                parts.push(to_string(ev, &x, span)?);
+                out.push_str(&to_string(ev, &x, span)?);
+                let empty_list = matches!(&x.v, V::List(inner) if inner.items.is_empty());
+                if k + 1 < n && !empty_list {
+                    out.push(' ');
+                }
             }
-            Ok(parts.join(" "))
+            Ok(out)
         }
         V::Unresolved(_) => Err(v.clone()),
         V::Float(_) => Err(Val::unresolved(

@@ -58,6 +58,12 @@ pub struct Unresolved {
 }
 
 impl Unresolved {
+    /// True when Nix itself certainly fails here (an error or infinite
+    /// recursion), as opposed to a value dbprov merely cannot compute.
+    pub fn is_failure(&self) -> bool {
+        matches!(self.reason, Reason::EvalError | Reason::Cycle)
+    }
+
     pub fn new(reason: Reason, detail: impl Into<String>, span: Span) -> Unresolved {
         Unresolved {
             reason,

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use super::{declarations, Context, Rule};
+use super::{about_decl, declarations, Context, Rule};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::DeclStatus;
 
@@ -48,7 +48,6 @@ impl Rule for DuplicateDatabase {
                             field.value_span,
                             "declared again here",
                         )
-                        .with_service(&service.name)
                         .with_field("name")
                         .with_label(
                             *first_span,
@@ -57,9 +56,8 @@ impl Rule for DuplicateDatabase {
                         .with_help(format!(
                             "Give each service its own database, e.g.:\n\n  name = \"{}\";",
                             service.name.replace('-', "_")
-                        ))
-                        .about(decl.span);
-                    out.push(d);
+                        ));
+                    out.push(about_decl(d, service, decl));
                 }
             }
         }

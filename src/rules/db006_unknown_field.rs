@@ -1,3 +1,4 @@
+use super::db008_plaintext_password::is_plaintext_password;
 use super::{about_decl, declarations, nearest, Context, Rule};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Entry;
@@ -28,6 +29,10 @@ impl Rule for UnknownField {
             };
             for (key, field) in fields {
                 if ENTRY_FIELDS.contains(&key.as_str()) || key == "<unknown>" {
+                    continue;
+                }
+                // A password in clear is DB008's, which says where it belongs.
+                if is_plaintext_password(key, &field.value) {
                     continue;
                 }
                 let suggestion = nearest(key, ENTRY_FIELDS);

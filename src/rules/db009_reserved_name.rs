@@ -13,6 +13,16 @@ const RESERVED_ROLES: &[&str] = &[
     "current_role",
 ];
 
+/// Whether PostgreSQL reserves this database name.
+pub fn is_reserved_database(name: &str) -> bool {
+    RESERVED_DATABASES.contains(&name)
+}
+
+/// Whether PostgreSQL reserves this role name.
+pub fn is_reserved_role(name: &str) -> bool {
+    RESERVED_ROLES.contains(&name) || name.starts_with("pg_")
+}
+
 /// DB009: a reserved database or role name.
 pub struct ReservedName;
 
@@ -43,9 +53,9 @@ impl Rule for ReservedName {
                     continue;
                 };
                 let reserved = if key == "name" {
-                    RESERVED_DATABASES.contains(&v)
+                    is_reserved_database(v)
                 } else {
-                    RESERVED_ROLES.contains(&v) || v.starts_with("pg_")
+                    is_reserved_role(v)
                 };
                 if !reserved {
                     continue;

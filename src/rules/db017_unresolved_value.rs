@@ -86,12 +86,13 @@ impl Rule for UnresolvedValue {
                     service.name
                 );
                 if let Some(d) = self.make(message, u, decl.span) {
-                    out.push(
-                        d.with_service(&service.name)
-                            .with_field("databases")
-                            .with_label(decl.span, "this declaration")
-                            .about(decl.span),
-                    );
+                    // Uncertain is no inactive reason: about_decl adds no note.
+                    out.push(about_decl(
+                        d.with_field("databases")
+                            .with_label(decl.span, "this declaration"),
+                        service,
+                        decl,
+                    ));
                 }
             }
             match &decl.entry {

@@ -9,12 +9,19 @@ mod db004_invalid_user;
 mod db005_duplicate_database;
 mod db006_unknown_field;
 mod db007_wrong_type;
+mod db008_plaintext_password;
 mod db009_reserved_name;
+mod db010_shared_user;
+mod db011_owner_mismatch;
 mod db012_unresolved_enable;
 mod db013_conflicting_definitions;
 mod db014_undefined_enable;
+mod db015_unprovisioned_type;
+mod db016_identifier_case;
 mod db017_unresolved_value;
 mod db018_unimported_module;
+mod db019_missing_secret;
+mod db020_invalid_port;
 mod db026_unused_suppression;
 mod db027_evaluation_cycle;
 mod identifier;
@@ -22,6 +29,7 @@ mod suggest;
 
 use crate::diagnostic::{Diagnostic, Label, Severity};
 use crate::model::{DatabaseDecl, DeclStatus, Enable, Model, Service};
+use crate::secrets::Secrets;
 use crate::settings::Settings;
 use std::collections::BTreeMap;
 
@@ -35,6 +43,8 @@ pub use suggest::nearest;
 pub struct Context<'a> {
     pub model: &'a Model,
     pub settings: &'a Settings,
+    /// The key names of the SOPS secrets file, when it could be read.
+    pub secrets: &'a Secrets,
 }
 
 pub trait Rule: Sync {
@@ -81,12 +91,19 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &db005_duplicate_database::DuplicateDatabase,
         &db006_unknown_field::UnknownField,
         &db007_wrong_type::WrongType,
+        &db008_plaintext_password::PlaintextPassword,
         &db009_reserved_name::ReservedName,
+        &db010_shared_user::SharedUser,
+        &db011_owner_mismatch::OwnerMismatch,
         &db012_unresolved_enable::UnresolvedEnable,
         &db013_conflicting_definitions::ConflictingDefinitions,
         &db014_undefined_enable::UndefinedEnable,
+        &db015_unprovisioned_type::UnprovisionedType,
+        &db016_identifier_case::IdentifierCase,
         &db017_unresolved_value::UnresolvedValue,
         &db018_unimported_module::UnimportedModule,
+        &db019_missing_secret::MissingSecret,
+        &db020_invalid_port::InvalidPort,
         &db026_unused_suppression::UnusedSuppression,
         &db027_evaluation_cycle::EvaluationCycle,
     ]
@@ -181,8 +198,24 @@ pub fn declarations<'a>(
         .flat_map(|s| s.databases.iter().map(move |d| (s, d)))
 }
 
-/// A diagnostic about one declaration: service, subject, and the disabled note.
+/// A diagnostic about one declaration: service, subject, the disabled note,
+/// and, for an enabled service, where it is enabled.
 pub fn about_decl(d: Diagnostic, service: &Service, decl: &DatabaseDecl) -> Diagnostic {
+    let d = match &service.enable {
+        Enable::Known {
+            value: true,
+            span,
+            is_default,
+        } => {
+            let how = if *is_default {
+                "is enabled by this default"
+            } else {
+                "is enabled here"
+            };
+            d.with_label(*span, format!("service '{}' {how}", service.name))
+        }
+        _ => d,
+    };
     d.with_service(&service.name)
         .about(decl.span)
         .inactive_because(inactive_reason(service, decl))
@@ -210,12 +243,19 @@ pub fn doc(code: &str) -> &'static str {
         "DB005" => include_str!("../../rules/DB005-duplicate-database.md"),
         "DB006" => include_str!("../../rules/DB006-unknown-field.md"),
         "DB007" => include_str!("../../rules/DB007-wrong-type.md"),
+        "DB008" => include_str!("../../rules/DB008-plaintext-password.md"),
         "DB009" => include_str!("../../rules/DB009-reserved-name.md"),
+        "DB010" => include_str!("../../rules/DB010-shared-user.md"),
+        "DB011" => include_str!("../../rules/DB011-owner-mismatch.md"),
         "DB012" => include_str!("../../rules/DB012-unresolved-enable.md"),
         "DB013" => include_str!("../../rules/DB013-conflicting-definitions.md"),
         "DB014" => include_str!("../../rules/DB014-undefined-enable.md"),
+        "DB015" => include_str!("../../rules/DB015-unprovisioned-type.md"),
+        "DB016" => include_str!("../../rules/DB016-identifier-case.md"),
         "DB017" => include_str!("../../rules/DB017-unresolved-value.md"),
         "DB018" => include_str!("../../rules/DB018-unimported-module.md"),
+        "DB019" => include_str!("../../rules/DB019-missing-secret.md"),
+        "DB020" => include_str!("../../rules/DB020-invalid-port.md"),
         "DB026" => include_str!("../../rules/DB026-unused-suppression.md"),
         "DB027" => include_str!("../../rules/DB027-evaluation-cycle.md"),
         _ => "",
