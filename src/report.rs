@@ -268,6 +268,18 @@ pub fn build(analysis: &Analysis, settings: &Settings, diags: &[Diagnostic]) -> 
     let mut databases = Vec::new();
     let mut skipped = Vec::new();
     let mut unresolved = Vec::new();
+    // A file that does not parse defines nothing dbprov can see; NixOS would stop there.
+    for f in &analysis.model.files {
+        if let Some(e) = f.syntax_errors.first() {
+            unresolved.push(UnresolvedReport {
+                service: None,
+                what: format!("the definitions in {}", f.rel_path),
+                reason: "eval-error".to_string(),
+                message: e.message.clone(),
+                source: loc.start(e.span),
+            });
+        }
+    }
     for item in &analysis.model.unresolved {
         unresolved.push(UnresolvedReport {
             service: item.service.clone(),
@@ -419,7 +431,11 @@ fn service_report(loc: &Locator, s: &Service) -> ServiceReport {
     };
     // In the order the module system concatenates them (mkBefore/mkAfter, then module order).
     let mut names: Vec<String> = Vec::new();
-    for d in s.databases.iter().filter(|d| matches!(d.status, DeclStatus::Active)) {
+    for d in s
+        .databases
+        .iter()
+        .filter(|d| matches!(d.status, DeclStatus::Active))
+    {
         if let Some(n) = d.str_field("name") {
             if !names.iter().any(|x| x == n) {
                 names.push(n.to_string());

@@ -39,7 +39,11 @@ impl Rule for UnknownType {
                 Some(s) => format!("did you mean \"{s}\"?"),
                 None => "unknown database type".to_string(),
             };
-            let fixed = suggestion.unwrap_or(allowed.first().copied().unwrap_or("postgresql"));
+            // Without a near match, show the type most services use.
+            let fixed = suggestion
+                .or_else(|| allowed.iter().copied().find(|t| *t == "postgresql"))
+                .or_else(|| allowed.first().copied())
+                .unwrap_or("postgresql");
             let name = decl.str_field("name").unwrap_or(&service.name);
             let d = self
                 .diagnostic(

@@ -53,10 +53,17 @@ impl Rule for DuplicateDatabase {
                             *first_span,
                             format!("first declared by service '{first_service}'"),
                         )
-                        .with_help(format!(
-                            "Give each service its own database, e.g.:\n\n  name = \"{}\";",
-                            service.name.replace('-', "_")
-                        ));
+                        .with_help(if *first_service == service.name {
+                            format!(
+                                "Remove the repeated entry, or give it another name, e.g.:\n\n  name = \"{}_2\";",
+                                name
+                            )
+                        } else {
+                            format!(
+                                "Give each service its own database, e.g.:\n\n  name = \"{}\";",
+                                service.name.replace('-', "_")
+                            )
+                        });
                     out.push(about_decl(d, service, decl));
                 }
             }

@@ -37,10 +37,10 @@ impl Rule for ConflictingDefinitions {
                 .with_service(&service.name)
                 .with_field("enable")
                 .with_help(format!(
-                    "Keep one definition, or mark the fallback as a default:\n\n  {}.{}.enable = lib.mkDefault {};",
+                    "Keep one definition. To let this one win, raise its priority (or lower the others' with lib.mkDefault):\n\n  {}.{}.enable = lib.mkForce {};",
                     cx.settings.service_path.join("."),
                     service.name,
-                    defs[0].0
+                    defs[1].0
                 ));
             for (i, (v, span)) in defs.iter().enumerate() {
                 if i != 1 {
