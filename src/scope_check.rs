@@ -3,6 +3,7 @@
 //! defined twice, and duplicate function arguments. Nix reports these as
 //! errors of the whole file, so dbprov does too.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashSet};
 
 use rnix::ast::{self, HasEntry};
@@ -245,13 +246,15 @@ impl Checker {
                 ast::Entry::Inherit(inh) => {
                     for attr in inh.attrs() {
                         if let Some(n) = static_name(&attr) {
-                            if shape.contains_key(&n) {
-                                self.error(
-                                    attr.syntax(),
-                                    format!("attribute '{n}' already defined"),
-                                );
-                            } else {
-                                shape.insert(n, Shape::Other);
+                            match shape.entry(n) {
+                                Entry::Occupied(o) => {
+                                    let message =
+                                        format!("attribute '{}' already defined", o.key());
+                                    self.error(attr.syntax(), message);
+                                }
+                                Entry::Vacant(v) => {
+                                    v.insert(Shape::Other);
+                                }
                             }
                         }
                     }
@@ -292,10 +295,15 @@ impl Checker {
                 }
                 (Some(Shape::Set(existing)), Shape::Set(new)) => {
                     for (k, v) in new {
-                        if existing.contains_key(&k) {
-                            self.error(at, format!("attribute '{name}.{k}' already defined"));
-                        } else {
-                            existing.insert(k, v);
+                        match existing.entry(k) {
+                            Entry::Occupied(o) => {
+                                let message =
+                                    format!("attribute '{name}.{}' already defined", o.key());
+                                self.error(at, message);
+                            }
+                            Entry::Vacant(slot) => {
+                                slot.insert(v);
+                            }
                         }
                     }
                 }

@@ -116,18 +116,23 @@ struct Block {
     content: String,
 }
 
-/// The code blocks of a section; each must be ```` ```nix file=<relative path> ````.
+/// The code blocks of a section; each must be ```` ```nix file=<relative path> ````
+/// (or ```` ```yaml file=... ```` for a non-Nix file of the tree, such as the
+/// SOPS secrets file).
 fn blocks(lines: &[&str]) -> Result<Vec<Block>, String> {
     let mut out: Vec<Block> = Vec::new();
     let mut iter = lines.iter();
     while let Some(line) = iter.next() {
         let Some(ticks) = fence(line) else { continue };
         let info = line[ticks..].trim();
-        let path = info
-            .strip_prefix("nix file=")
+        let path = ["nix file=", "yaml file="]
+            .iter()
+            .find_map(|prefix| info.strip_prefix(prefix))
             .filter(|p| !p.is_empty() && !p.contains(char::is_whitespace))
             .ok_or_else(|| {
-                format!("a code block has the info string `{info}`, not `nix file=<relative path>`")
+                format!(
+                    "a code block has the info string `{info}`, not `nix file=<relative path>` (or `yaml file=...`)"
+                )
             })?;
         let relative = Path::new(path)
             .components()

@@ -291,9 +291,9 @@ impl Evaluator<'_> {
         self.collect(node, &dynamics, true, &mut out);
         if out.map.len() > statics_count {
             for (k, (p, s)) in out.map {
-                if !attrs.contains_key(&k) {
+                if let std::collections::btree_map::Entry::Vacant(slot) = attrs.entry(k) {
                     let value = self.materialize(p, s, &value_env);
-                    attrs.insert(k, Attr { value, key_span: s });
+                    slot.insert(Attr { value, key_span: s });
                 }
             }
         }
