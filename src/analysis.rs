@@ -2,7 +2,6 @@
 //! rules. Everything after parsing runs on one thread with a large stack;
 //! evaluation is bounded, so no input can overflow it.
 
-use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
 use rowan::ast::AstNode;
@@ -130,7 +129,6 @@ fn evaluate(
         files.push(p.source);
     }
     let dirs = files.iter().map(|f| f.dir()).collect();
-    let system: OnceCell<ModuleSystem> = OnceCell::new();
     let ev = Evaluator::new(dirs, Limits::default());
     let mut loaded = ModuleSystem::load(&ev, &roots);
     let entry = files.iter().position(|f| f.rel_path == settings.entry);
@@ -168,8 +166,9 @@ fn evaluate(
             }
         }
     }
-    let ms = system.get_or_init(|| loaded);
-    ev.set_resolver(ms);
+    let ms = Rc::new(loaded);
+    ev.set_resolver(ms.clone());
+    let ms = &*ms;
     let (services, mut found) = model::extract(&ev, ms, &settings.service_path);
     unresolved.append(&mut found);
     let model = Model {

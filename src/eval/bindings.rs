@@ -71,7 +71,7 @@ fn literal_set(e: &ast::Expr) -> Option<ast::AttrSet> {
     }
 }
 
-impl Evaluator<'_> {
+impl Evaluator {
     /// Collects the entries of `node` (static or dynamic ones) into `out`.
     fn collect(&self, node: &impl HasEntry, envs: &Envs, dynamic: bool, out: &mut Collected) {
         let file = envs.key.file;

@@ -9,7 +9,7 @@ pub mod prim;
 pub mod strict;
 pub mod value;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
@@ -18,6 +18,7 @@ use rnix::ast::{self, InterpolPart};
 use rowan::ast::AstNode;
 
 pub use env::{Env, Scope};
+pub use value::SystemId;
 pub use value::{Attr, Attrs, Closure, Item, List, Reason, Thunk, ThunkCell, Unresolved, Val, V};
 
 use crate::source::{FileId, Span};
@@ -44,21 +45,23 @@ impl Default for Limits {
     }
 }
 
-pub struct Evaluator<'a> {
+pub struct Evaluator {
     /// Directory of each file, for relative paths.
     dirs: Vec<PathBuf>,
-    resolver: Cell<Option<&'a dyn ConfigResolver>>,
+    /// The module systems `config` references resolve against, by id: each
+    /// NixOS configuration (a host, a container) is one.
+    resolvers: RefCell<Vec<Option<Rc<dyn ConfigResolver>>>>,
     builtins: Env,
     limits: Limits,
     depth: Cell<u32>,
     steps: Cell<u64>,
 }
 
-impl<'a> Evaluator<'a> {
-    pub fn new(dirs: Vec<PathBuf>, limits: Limits) -> Evaluator<'a> {
+impl Evaluator {
+    pub fn new(dirs: Vec<PathBuf>, limits: Limits) -> Evaluator {
         Evaluator {
             dirs,
-            resolver: Cell::new(None),
+            resolvers: RefCell::new(vec![None]),
             builtins: prim::builtins_scope(),
             limits,
             depth: Cell::new(0),
@@ -66,8 +69,24 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    pub fn set_resolver(&self, resolver: &'a dyn ConfigResolver) {
-        self.resolver.set(Some(resolver));
+    /// Makes `resolver` the module system of id 0 (the default configuration).
+    pub fn set_resolver(&self, resolver: Rc<dyn ConfigResolver>) {
+        self.register(0, resolver);
+    }
+
+    /// A fresh module-system id, for a configuration loaded afterwards.
+    pub fn reserve_system(&self) -> SystemId {
+        let mut r = self.resolvers.borrow_mut();
+        r.push(None);
+        (r.len() - 1) as SystemId
+    }
+
+    pub fn register(&self, id: SystemId, resolver: Rc<dyn ConfigResolver>) {
+        let mut r = self.resolvers.borrow_mut();
+        if r.len() <= id as usize {
+            r.resize(id as usize + 1, None);
+        }
+        r[id as usize] = Some(resolver);
     }
 
     /// Starts a new unit of work: the step budget is per unit, so one runaway
@@ -121,7 +140,13 @@ impl<'a> Evaluator<'a> {
 
     pub fn whnf(&self, v: Val) -> Val {
         match &v.v {
-            V::Config(path) => match self.resolver.get() {
+            V::Config(system, path) => match self
+                .resolvers
+                .borrow()
+                .get(*system as usize)
+                .cloned()
+                .flatten()
+            {
                 Some(r) => {
                     let path = path.clone();
                     let out = r.resolve(self, &path, v.span);
@@ -367,10 +392,10 @@ impl<'a> Evaluator<'a> {
     /// absent (or the value is not a set), which `or` catches.
     pub fn select(&self, base: Val, name: &str, span: Span) -> Result<Val, Val> {
         match &base.v {
-            V::Config(path) => {
+            V::Config(system, path) => {
                 let mut p: Vec<Rc<str>> = path.to_vec();
                 p.push(Rc::from(name));
-                return Ok(Val::new(V::Config(p.into()), span));
+                return Ok(Val::new(V::Config(*system, p.into()), span));
             }
             V::Unresolved(_) => return Ok(base),
             _ => {}
@@ -421,7 +446,7 @@ impl<'a> Evaluator<'a> {
             }
         }
         // `config.x.y or d`: a reference is only known to exist once resolved.
-        if let (V::Config(_), Some(d)) = (&cur.v, sel.default_expr()) {
+        if let (V::Config(..), Some(d)) = (&cur.v, sel.default_expr()) {
             let resolved = self.whnf(cur);
             return match &resolved.v {
                 V::Unresolved(u) if u.reason == Reason::EvalError => self.eval(&d, env),

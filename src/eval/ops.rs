@@ -9,7 +9,7 @@ use super::value::{Attrs, Item, List, Reason, Val, V};
 use super::Evaluator;
 use crate::source::Span;
 
-impl Evaluator<'_> {
+impl Evaluator {
     pub(super) fn eval_unary(&self, u: &ast::UnaryOp, env: &Env, span: Span) -> Val {
         let (Some(op), Some(e)) = (u.operator(), u.expr()) else {
             return Val::error("incomplete unary operator", span);

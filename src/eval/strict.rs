@@ -111,6 +111,6 @@ fn to_json_inner(ev: &Evaluator, v: &Val) -> Result<serde_json::Value, Unresolve
                 v.span,
             ))
         }
-        V::Config(_) => return Err(Unresolved::new(Reason::DefinedElsewhere, "config", v.span)),
+        V::Config(..) => return Err(Unresolved::new(Reason::DefinedElsewhere, "config", v.span)),
     })
 }

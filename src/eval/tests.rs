@@ -28,7 +28,7 @@ fn parse(src: &str) -> rnix::ast::Expr {
     parse.tree().expr().expect("an expression")
 }
 
-fn evaluator<'a>(limits: Limits) -> Evaluator<'a> {
+fn evaluator(limits: Limits) -> Evaluator {
     Evaluator::new(vec![PathBuf::from("/nonexistent/dbprov-tests")], limits)
 }
 
@@ -39,7 +39,7 @@ fn text(src: &str, span: Span) -> &str {
 }
 
 /// Evaluates `src` to weak head normal form with `limits`.
-fn whnf_with<'a>(ev: &Evaluator<'a>, src: &str) -> Val {
+fn whnf_with(ev: &Evaluator, src: &str) -> Val {
     let expr = parse(src);
     let env = ev.file_env(0);
     ev.eval_whnf(&expr, &env)
@@ -76,7 +76,7 @@ fn value(src: &str) -> serde_json::Value {
 /// A scope where `config` is the module system's `config` reference.
 fn config_env(ev: &Evaluator) -> Env {
     let env = ev.file_env(0);
-    let config = ThunkCell::done(Val::new(V::Config(Rc::from(vec![])), Span::DETACHED));
+    let config = ThunkCell::done(Val::new(V::Config(0, Rc::from(vec![])), Span::DETACHED));
     let scope = Scope::child(&env, Default::default());
     scope.insert(Rc::from("config"), config);
     scope
@@ -347,9 +347,8 @@ impl ConfigResolver for TestResolver {
 #[test]
 fn config_references_are_answered_by_the_resolver_on_demand() {
     big_stack(|| {
-        let resolver = TestResolver;
         let ev = evaluator(Limits::default());
-        ev.set_resolver(&resolver);
+        ev.set_resolver(Rc::new(TestResolver));
         let env = config_env(&ev);
         let eval = |src: &str| ev.eval_whnf(&parse(src), &env);
         assert!(matches!(eval("config.a.b + 1").v, V::Int(8)));
@@ -360,7 +359,7 @@ fn config_references_are_answered_by_the_resolver_on_demand() {
         // Selecting below a reference does not resolve the prefix.
         let raw = ev.eval(&parse("config.a.b"), &env);
         match &raw.v {
-            V::Config(p) => assert_eq!(super::join_path(p), "a.b"),
+            V::Config(_, p) => assert_eq!(super::join_path(p), "a.b"),
             other => panic!("expected a config reference, got {other:?}"),
         }
     });

@@ -74,6 +74,9 @@ impl Unresolved {
     }
 }
 
+/// Identifies a module system (one NixOS configuration) for `config` references.
+pub type SystemId = u32;
+
 /// A lazily evaluated value.
 pub type Thunk = Rc<ThunkCell>;
 
@@ -136,8 +139,8 @@ pub enum V {
     Attrs(Rc<Attrs>),
     Lambda(Rc<Closure>),
     Prim(Rc<PrimCall>),
-    /// `config.<path>`: resolved by the module system only when forced.
-    Config(Rc<[Rc<str>]>),
+    /// `config.<path>` of one module system: resolved only when forced.
+    Config(SystemId, Rc<[Rc<str>]>),
     Unresolved(Rc<Unresolved>),
 }
 
@@ -196,7 +199,7 @@ impl V {
             V::List(_) => "a list",
             V::Attrs(_) => "a set",
             V::Lambda(_) | V::Prim(_) => "a function",
-            V::Config(_) => "a config reference",
+            V::Config(..) => "a config reference",
             V::Unresolved(_) => "an unresolved value",
         }
     }

@@ -357,7 +357,7 @@ fn field_value(ev: &Evaluator, merged: &Merged) -> FieldValue {
         V::Lambda(_) | V::Prim(_) => FieldValue::Function,
         V::Path(p) => FieldValue::Path(p.display().to_string()),
         V::Unresolved(u) => FieldValue::Unresolved((**u).clone()),
-        V::Config(_) => FieldValue::Unresolved(Unresolved::new(
+        V::Config(..) => FieldValue::Unresolved(Unresolved::new(
             Reason::DefinedElsewhere,
             "config reference",
             first.value.span,

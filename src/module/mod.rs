@@ -15,7 +15,8 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use crate::eval::{
-    join_path, Attrs, ConfigResolver, Evaluator, Item, Reason, Thunk, ThunkCell, Unresolved, Val, V,
+    join_path, Attrs, ConfigResolver, Evaluator, Item, Reason, SystemId, Thunk, ThunkCell,
+    Unresolved, Val, V,
 };
 use crate::source::{FileId, Span};
 
@@ -59,7 +60,11 @@ const MODULE_KEYS: &[&str] = &[
 ];
 
 pub struct ModuleSystem {
+    /// Its id for `config` references.
+    pub system: SystemId,
     pub modules: Vec<Module>,
+    /// Modules given as values rather than files (indices into `modules`).
+    pub extra: Vec<usize>,
     /// Modules that take part in the merge (those the entry module imports).
     active: Vec<bool>,
     /// The order in which the module system sees the definitions (indices
@@ -78,14 +83,30 @@ impl ModuleSystem {
     /// Evaluates each file's module shape: the function is applied to the
     /// module arguments, and `config`/`options`/`imports` are separated.
     pub fn load(ev: &Evaluator, roots: &[(FileId, rnix::ast::Expr)]) -> ModuleSystem {
+        Self::load_system(ev, 0, roots, Vec::new())
+    }
+
+    /// Loads a module system of id `system`: the files, plus modules given as
+    /// values (a host's inline modules; `extra` records their indices).
+    pub fn load_system(
+        ev: &Evaluator,
+        system: SystemId,
+        roots: &[(FileId, rnix::ast::Expr)],
+        values: Vec<(FileId, Val)>,
+    ) -> ModuleSystem {
         let mut modules = Vec::new();
         let mut tops = Vec::new();
         for (file, expr) in roots {
             ev.reset_budget();
             let env = ev.file_env(*file);
             let value = ev.eval_whnf(expr, &env);
-            let top = load_module(ev, *file, value, 0, &mut modules);
+            let top = load_module(ev, system, *file, value, 0, &mut modules);
             tops.push((*file, top));
+        }
+        let mut extra = Vec::new();
+        for (file, value) in values {
+            ev.reset_budget();
+            extra.push(load_module(ev, system, file, value, 0, &mut modules));
         }
         let options = options::Declarations::collect(ev, &modules);
         let active = vec![
@@ -97,6 +118,8 @@ impl ModuleSystem {
                 .unwrap_or(0)
         ];
         ModuleSystem {
+            system,
+            extra,
             order: (0..modules.len()).collect(),
             tops: tops.into_iter().collect(),
             modules,
@@ -129,7 +152,7 @@ impl ModuleSystem {
     }
 }
 
-fn module_args(ev: &Evaluator, span: Span) -> Thunk {
+fn module_args(ev: &Evaluator, system: SystemId, span: Span) -> Thunk {
     let mut map = BTreeMap::new();
     let attr = |t: Thunk| crate::eval::Attr {
         value: t,
@@ -137,7 +160,10 @@ fn module_args(ev: &Evaluator, span: Span) -> Thunk {
     };
     map.insert(
         Rc::from("config"),
-        attr(ThunkCell::done(Val::new(V::Config(Rc::from(vec![])), span))),
+        attr(ThunkCell::done(Val::new(
+            V::Config(system, Rc::from(vec![])),
+            span,
+        ))),
     );
     map.insert(Rc::from("lib"), attr(ev.lib()));
     ThunkCell::done(Val::new(
@@ -160,6 +186,7 @@ const MAX_INLINE_DEPTH: usize = 32;
 /// the inline modules it imports, into `out`.
 fn load_module(
     ev: &Evaluator,
+    system: SystemId,
     file: FileId,
     value: Val,
     depth: usize,
@@ -167,13 +194,13 @@ fn load_module(
 ) -> usize {
     let mut inline = Vec::new();
     let index = out.len();
-    out.push(load_one(ev, file, value, &mut inline));
+    out.push(load_one(ev, system, file, value, &mut inline));
     // `Import::Inline(k)` first counts the inline modules of this one; it
     // becomes the index of the loaded module.
     let mut loaded = Vec::new();
     if depth < MAX_INLINE_DEPTH {
         for v in inline {
-            loaded.push(load_module(ev, file, v, depth + 1, out));
+            loaded.push(load_module(ev, system, file, v, depth + 1, out));
         }
     }
     let imports = std::mem::take(&mut out[index].imports);
@@ -187,11 +214,17 @@ fn load_module(
     index
 }
 
-fn load_one(ev: &Evaluator, file: FileId, value: Val, inline: &mut Vec<Val>) -> Module {
+fn load_one(
+    ev: &Evaluator,
+    system: SystemId,
+    file: FileId,
+    value: Val,
+    inline: &mut Vec<Val>,
+) -> Module {
     let span = value.span;
     let mut value = value;
     if matches!(value.v, V::Lambda(_) | V::Prim(_)) {
-        value = ev.whnf(ev.apply(value, module_args(ev, span), span));
+        value = ev.whnf(ev.apply(value, module_args(ev, system, span), span));
     }
     let mut module = Module {
         file,
@@ -324,7 +357,10 @@ impl ModuleSystem {
                         .map(|(name, key_span)| {
                             let mut p = path.to_vec();
                             p.push(name.clone());
-                            let value = ThunkCell::done(Val::new(V::Config(p.into()), *key_span));
+                            let value = ThunkCell::done(Val::new(
+                                V::Config(self.system, p.into()),
+                                *key_span,
+                            ));
                             (
                                 name.clone(),
                                 crate::eval::Attr {

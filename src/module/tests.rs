@@ -2,7 +2,6 @@
 //! system (nixpkgs lib/modules.nix) it checks; the modules are built from
 //! source strings and wired as `analysis.rs` wires the real files.
 
-use std::cell::OnceCell;
 use std::path::PathBuf;
 use std::rc::Rc;
 
@@ -17,7 +16,7 @@ use crate::source::Span;
 /// evaluator and the module system, on a thread with a large stack.
 fn with_modules<F>(sources: &[&str], f: F)
 where
-    F: FnOnce(&Evaluator<'_>, &ModuleSystem) + Send + 'static,
+    F: FnOnce(&Evaluator, &ModuleSystem) + Send + 'static,
 {
     let sources: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
     let handle = std::thread::Builder::new()
@@ -39,10 +38,10 @@ where
             let dirs = (0..sources.len())
                 .map(|i| PathBuf::from(format!("/nonexistent/module{i}")))
                 .collect();
-            let system: OnceCell<ModuleSystem> = OnceCell::new();
             let ev = Evaluator::new(dirs, Limits::default());
-            let ms = system.get_or_init(|| ModuleSystem::load(&ev, &roots));
-            ev.set_resolver(ms);
+            let ms = std::rc::Rc::new(ModuleSystem::load(&ev, &roots));
+            ev.set_resolver(ms.clone());
+            let ms = &*ms;
             ev.reset_budget();
             f(&ev, ms);
         })
@@ -58,7 +57,7 @@ fn path(p: &str) -> Vec<Rc<str>> {
 
 /// `config.<p>` as a module would read it.
 fn config(ev: &Evaluator, p: &str) -> Val {
-    ev.whnf(Val::new(V::Config(path(p).into()), Span::DETACHED))
+    ev.whnf(Val::new(V::Config(0, path(p).into()), Span::DETACHED))
 }
 
 /// Forces a value completely; the first unresolved part is the error.
