@@ -9,8 +9,12 @@ use rowan::ast::AstNode;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{discover, Found};
 use crate::eval::{Evaluator, Limits};
+use crate::eval::{Reason, Unresolved};
+use crate::hosts::HostModule;
+use crate::model::ensure::{extract_host, HostModel};
 use crate::model::{self, FileInfo, Model, Unimported, UnresolvedItem};
-use crate::module::imports::reachability;
+use crate::module::imports::{module_of_path, reachability, reachability_from};
+use crate::module::merge;
 use crate::module::ModuleSystem;
 use crate::parse::{parse_all, Input, SyntaxError};
 use crate::rules::{self, Context, Selection};
@@ -18,6 +22,7 @@ use crate::secrets::Secrets;
 use crate::settings::Settings;
 use crate::source::FileId;
 use crate::source::{SourceFile, Span};
+use std::collections::HashSet;
 use std::rc::Rc;
 
 /// An editor buffer that replaces a file's content on disk.
@@ -43,7 +48,27 @@ pub fn analyse(
     selection: Selection,
     buffer: Option<Override>,
 ) -> Result<Analysis, String> {
-    let found = discover(root, settings)?;
+    let mut found = discover(root, settings)?;
+    let contract: HashSet<String> = found
+        .iter()
+        .filter_map(|f| match f {
+            Found::File { rel_path, .. } => Some(rel_path.clone()),
+            Found::Error { .. } => None,
+        })
+        .collect();
+    if host_mode(root, settings) {
+        // A host's modules can live anywhere in the repository.
+        let everything = Settings {
+            include: vec!["**/*.nix".to_string()],
+            ..settings.clone()
+        };
+        let seen: HashSet<String> = found.iter().map(found_path).map(str::to_string).collect();
+        found.extend(
+            discover(root, &everything)?
+                .into_iter()
+                .filter(|f| !seen.contains(found_path(f))),
+        );
+    }
     let mut inputs = Vec::new();
     let mut walk_errors = Vec::new();
     for f in found {
@@ -79,16 +104,31 @@ pub fn analyse(
     let root = root.to_path_buf();
     let worker = std::thread::Builder::new()
         .stack_size(STACK_BYTES)
-        .spawn(move || evaluate(root, parsed, &settings, &selection))
+        .spawn(move || evaluate(root, parsed, &contract, &settings, &selection))
         .map_err(|e| format!("cannot start the analysis thread: {e}"))?;
     worker
         .join()
         .map_err(|_| "internal error: the analysis thread panicked".to_string())
 }
 
+fn found_path(f: &Found) -> &str {
+    match f {
+        Found::File { rel_path, .. } | Found::Error { rel_path, .. } => rel_path,
+    }
+}
+
+/// Whether the tree declares NixOS configurations (in dbprov.toml, or
+/// plausibly in flake.nix — the evaluation decides which hosts there are).
+fn host_mode(root: &Path, settings: &Settings) -> bool {
+    !settings.hosts.is_empty()
+        || std::fs::read_to_string(root.join("flake.nix"))
+            .is_ok_and(|t| t.contains("nixosConfigurations"))
+}
+
 fn evaluate(
     root: PathBuf,
     parsed: Vec<crate::parse::ParsedFile>,
+    contract: &HashSet<String>,
     settings: &Settings,
     selection: &Selection,
 ) -> Analysis {
@@ -130,12 +170,24 @@ fn evaluate(
     }
     let dirs = files.iter().map(|f| f.dir()).collect();
     let ev = Evaluator::new(dirs, Limits::default());
-    let mut loaded = ModuleSystem::load(&ev, &roots);
+    let abs: Vec<PathBuf> = files.iter().map(|f| f.abs_path.clone()).collect();
+    // flake.nix is no module; the contract files are the include set.
+    let flake = files.iter().position(|f| f.rel_path == "flake.nix");
+    let module_roots: Vec<(FileId, rnix::ast::Expr)> = roots
+        .iter()
+        .filter(|(f, _)| Some(*f as usize) != flake)
+        .cloned()
+        .collect();
+    let contract_roots: Vec<(FileId, rnix::ast::Expr)> = module_roots
+        .iter()
+        .filter(|(f, _)| contract.contains(&files[*f as usize].rel_path))
+        .cloned()
+        .collect();
+    let mut loaded = ModuleSystem::load(&ev, &contract_roots);
     let entry = files.iter().position(|f| f.rel_path == settings.entry);
     let mut unimported = Vec::new();
     let mut unresolved = Vec::new();
     if let Some(entry) = entry {
-        let abs: Vec<PathBuf> = files.iter().map(|f| f.abs_path.clone()).collect();
         let reach = reachability(&loaded, entry as FileId, &abs);
         if reach.unresolved.is_empty() {
             let base: Vec<Rc<str>> = settings
@@ -171,6 +223,33 @@ fn evaluate(
     let ms = &*ms;
     let (services, mut found) = model::extract(&ev, ms, &settings.service_path);
     unresolved.append(&mut found);
+    let mut specs = Vec::new();
+    if let Some(f) = flake {
+        if let Some((_, expr)) = roots.iter().find(|(id, _)| *id as usize == f) {
+            let (found_hosts, problems) = crate::hosts::from_flake(&ev, f as FileId, expr);
+            specs.extend(found_hosts);
+            unresolved.extend(problems.into_iter().map(|u| UnresolvedItem {
+                service: None,
+                what: "the hosts of flake.nix".to_string(),
+                unresolved: u,
+            }));
+        }
+    }
+    for (name, modules) in &settings.hosts {
+        specs.push(crate::hosts::HostSpec {
+            name: name.clone(),
+            span: Span::DETACHED,
+            modules: modules
+                .iter()
+                .map(|m| crate::hosts::HostModule::File(normalize(&root.join(m)), Span::DETACHED))
+                .collect(),
+            unresolved: Vec::new(),
+        });
+    }
+    let hosts = specs
+        .iter()
+        .flat_map(|h| analyse_host(&ev, h, &module_roots, &abs))
+        .collect();
     let model = Model {
         files: infos,
         services,
@@ -178,6 +257,7 @@ fn evaluate(
         entry: entry.map(|e| files[e].rel_path.clone()),
         unimported,
         suppressions,
+        hosts,
     };
     let mut diagnostics = rules::run(
         selection,
@@ -221,4 +301,166 @@ fn sort_diagnostics(diags: &mut Vec<Diagnostic>, files: &[SourceFile]) {
             ))
     });
     diags.dedup();
+}
+
+/// Removes `.` and `..` lexically, as paths from dbprov.toml are compared with discovered ones.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// Containers inside containers are followed this deep.
+const MAX_CONTAINER_DEPTH: usize = 2;
+
+/// One host: its own module system (a fresh evaluation of every file, of which
+/// only what the host's module list reaches takes part), then its containers.
+fn analyse_host(
+    ev: &Evaluator,
+    spec: &crate::hosts::HostSpec,
+    module_roots: &[(FileId, rnix::ast::Expr)],
+    abs: &[PathBuf],
+) -> Vec<HostModel> {
+    let values: Vec<(FileId, crate::eval::Val)> = spec
+        .modules
+        .iter()
+        .filter_map(|m| match m {
+            HostModule::Value(v) => Some((v.span.file, v.clone())),
+            HostModule::File(..) => None,
+        })
+        .collect();
+    let mut unresolved: Vec<UnresolvedItem> = spec
+        .unresolved
+        .iter()
+        .map(|u| UnresolvedItem {
+            service: None,
+            what: format!("a module of host '{}'", spec.name),
+            unresolved: u.clone(),
+        })
+        .collect();
+    let mut starts = Vec::new();
+    for m in &spec.modules {
+        if let HostModule::File(p, span) = m {
+            // Resolved below against the loaded system.
+            starts.push((p.clone(), *span));
+        }
+    }
+    let id = ev.reserve_system();
+    let ms = ModuleSystem::load_system(ev, id, module_roots, values);
+    let mut start_modules: Vec<usize> = ms.extra.clone();
+    for (p, span) in starts {
+        match module_of_path(&ms, &p, abs) {
+            Some(m) => start_modules.push(m),
+            None => unresolved.push(UnresolvedItem {
+                service: None,
+                what: format!("a module of host '{}'", spec.name),
+                unresolved: Unresolved::new(
+                    Reason::DefinedElsewhere,
+                    format!("{} is not among the analysed files", p.display()),
+                    span,
+                ),
+            }),
+        }
+    }
+    let mut hosts = Vec::new();
+    let place = HostPlace {
+        name: spec.name.clone(),
+        span: spec.span,
+        depth: 0,
+    };
+    host_system(
+        ev,
+        ms,
+        place,
+        start_modules,
+        module_roots,
+        abs,
+        unresolved,
+        &mut hosts,
+    );
+    hosts
+}
+
+/// Which configuration: its name (`host` or `host/containers/name`), where it
+/// is declared, and how deep in containers.
+struct HostPlace {
+    name: String,
+    span: Span,
+    depth: usize,
+}
+
+/// Finishes one configuration's module system, extracts it, and recurses into
+/// its `containers.<name>.config`.
+#[allow(clippy::too_many_arguments)]
+fn host_system(
+    ev: &Evaluator,
+    mut ms: ModuleSystem,
+    place: HostPlace,
+    starts: Vec<usize>,
+    module_roots: &[(FileId, rnix::ast::Expr)],
+    abs: &[PathBuf],
+    mut unresolved: Vec<UnresolvedItem>,
+    out: &mut Vec<HostModel>,
+) {
+    let reach = reachability_from(&ms, starts, abs);
+    for u in &reach.unresolved {
+        unresolved.push(UnresolvedItem {
+            service: None,
+            what: "an entry of `imports`".to_string(),
+            unresolved: u.clone(),
+        });
+    }
+    ms.set_reached(ev, &reach);
+    let system = Rc::new(ms);
+    ev.register(system.system, system.clone());
+    let mut host = extract_host(ev, &system, &place.name, place.span, reach.reached.clone());
+    host.unresolved.splice(0..0, unresolved);
+    out.push(host);
+    if place.depth >= MAX_CONTAINER_DEPTH {
+        return;
+    }
+    // Each container's `config` is a NixOS configuration of its own.
+    let containers = system.children(ev, &[Rc::from("containers")]);
+    for (container, key_span) in &containers.names {
+        let config_path: Vec<Rc<str>> = vec![
+            Rc::from("containers"),
+            container.clone(),
+            Rc::from("config"),
+        ];
+        let merged = merge::merge(ev, &system.definitions(ev, &config_path), None);
+        let problems: Vec<UnresolvedItem> = merged
+            .uncertain
+            .iter()
+            .map(|u| UnresolvedItem {
+                service: None,
+                what: format!("containers.{container}.config"),
+                unresolved: u.unresolved.clone(),
+            })
+            .collect();
+        let values: Vec<(FileId, crate::eval::Val)> = merged
+            .counted
+            .iter()
+            .map(|c| (c.file, c.value.clone()))
+            .collect();
+        if values.is_empty() && problems.is_empty() {
+            continue;
+        }
+        let id = ev.reserve_system();
+        let cms = ModuleSystem::load_system(ev, id, module_roots, values);
+        let starts = cms.extra.clone();
+        let inner = HostPlace {
+            name: format!("{}/containers/{container}", place.name),
+            span: *key_span,
+            depth: place.depth + 1,
+        };
+        host_system(ev, cms, inner, starts, module_roots, abs, problems, out);
+    }
 }

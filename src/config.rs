@@ -49,7 +49,9 @@ const TOP_KEYS: &[&str] = &[
     "defaults",
     "secrets",
     "rules",
+    "hosts",
 ];
+const HOST_KEYS: &[&str] = &["modules"];
 const DEFAULT_KEYS: &[&str] = &["host", "port"];
 const SECRETS_KEYS: &[&str] = &["file", "key"];
 const RULES_KEYS: &[&str] = &["select", "ignore", "severity"];
@@ -304,6 +306,29 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             settings.secrets_key = r.string(k, "secrets.key")?;
         }
     }
+    if let Some(v) = top.get("hosts") {
+        let hosts = r.table(v, "hosts")?;
+        for (name, hv) in hosts.iter() {
+            let section = format!("[hosts.{}]", name.get_ref());
+            let t = r.table(hv, &section)?;
+            r.check_keys(t, HOST_KEYS, &section)?;
+            let modules = match t.get("modules") {
+                Some(m) => r
+                    .strings(m, "modules")?
+                    .into_iter()
+                    .map(Spanned::into_inner)
+                    .collect(),
+                None => {
+                    return Err(r.error(
+                        format!("{section} needs `modules`, the host's module files"),
+                        hv.span(),
+                        Some("modules = [\"hosts/server/configuration.nix\"]".to_string()),
+                    ))
+                }
+            };
+            settings.hosts.insert(name.get_ref().to_string(), modules);
+        }
+    }
     if let Some(v) = top.get("rules") {
         let t = r.table(v, "rules")?;
         r.check_keys(t, RULES_KEYS, "[rules]")?;
@@ -373,6 +398,9 @@ port = 5433
 file = "secrets/prod.yaml"
 key = "db/{service}"
 
+[hosts.server]
+modules = ["hosts/server/configuration.nix"]
+
 [rules]
 select = ["DB0"]
 ignore = ["unresolved-value"]
@@ -387,6 +415,10 @@ severity = { DB017 = "error" }
         assert_eq!(c.settings.database_types["postgresql"].host, "db.internal");
         assert_eq!(c.settings.password_secret("immich"), "db/immich");
         assert_eq!(c.rules.select, vec!["DB0"]);
+        assert_eq!(
+            c.settings.hosts["server"],
+            vec!["hosts/server/configuration.nix"]
+        );
         assert_eq!(c.rules.severity.get("DB017"), Some(&Severity::Error));
     }
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod eval;
+pub mod hosts;
 pub mod model;
 pub mod module;
 pub mod parse;

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::analysis::Analysis;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{DatabaseDecl, DeclStatus, Enable, Entry, FieldValue, Service};
+use crate::model::ensure::HostModel;
+use crate::model::{DatabaseDecl, DeclStatus, Enable, Entry, FieldValue, Service, UnresolvedItem};
 use crate::settings::Settings;
 use crate::source::{SourceFile, Span};
 
@@ -125,6 +126,41 @@ pub struct RelatedReport {
     pub end_column: u32,
 }
 
+/// One host of ensure mode (SPEC §8).
+#[derive(Serialize)]
+pub struct HostReport {
+    pub name: String,
+    pub postgresql: HostPostgresql,
+    /// What this host's PostgreSQL creates, when it is enabled.
+    pub databases: Vec<HostDatabase>,
+    pub implicit: Vec<ImplicitReport>,
+    pub unresolved: Vec<UnresolvedReport>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostPostgresql {
+    /// `null` when it cannot be known statically.
+    pub enable: Option<bool>,
+    pub ensure_databases: Vec<String>,
+    pub ensure_users: Vec<EnsureUser>,
+}
+
+#[derive(Serialize)]
+pub struct HostDatabase {
+    pub name: String,
+    /// The role `ensureDBOwnership` makes its owner, if any.
+    pub owner: Option<String>,
+    pub source: Location,
+}
+
+#[derive(Serialize)]
+pub struct ImplicitReport {
+    pub service: String,
+    pub option: String,
+    pub source: Option<Location>,
+}
+
 #[derive(Serialize, Default)]
 pub struct Summary {
     pub errors: usize,
@@ -142,6 +178,9 @@ pub struct Report {
     pub unresolved: Vec<UnresolvedReport>,
     pub postgresql: Postgresql,
     pub connections: BTreeMap<String, Vec<Connection>>,
+    /// Ensure mode: each NixOS configuration of the flake.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostReport>,
     pub diagnostics: Vec<DiagnosticReport>,
     pub summary: Summary,
 }
@@ -419,6 +458,12 @@ pub fn build(analysis: &Analysis, settings: &Settings, diags: &[Diagnostic]) -> 
         unresolved,
         postgresql,
         connections,
+        hosts: analysis
+            .model
+            .hosts
+            .iter()
+            .map(|h| host_report(&loc, h))
+            .collect(),
         diagnostics: diags.iter().map(|d| diagnostic_report(&loc, d)).collect(),
         summary: summary(diags),
     }
@@ -509,5 +554,114 @@ fn postgresql(databases: &[Provisioned]) -> Postgresql {
                 ensure_db_ownership: names.contains(u),
             })
             .collect(),
+    }
+}
+
+fn unresolved_report(loc: &Locator, item: &UnresolvedItem) -> UnresolvedReport {
+    UnresolvedReport {
+        service: item.service.clone(),
+        what: item.what.clone(),
+        reason: item.unresolved.reason.to_string(),
+        message: item.unresolved.detail.clone(),
+        source: loc.start(item.unresolved.span),
+    }
+}
+
+/// A host as the report shows it: the merged `services.postgresql` values
+/// and what they provision.
+fn host_report(loc: &Locator, h: &HostModel) -> HostReport {
+    let mut unresolved: Vec<UnresolvedReport> = h
+        .unresolved
+        .iter()
+        .map(|u| unresolved_report(loc, u))
+        .collect();
+    let mut ensure_databases = Vec::new();
+    for d in h
+        .databases
+        .iter()
+        .filter(|d| matches!(d.status, DeclStatus::Active))
+    {
+        match &d.name {
+            FieldValue::Str(n) => ensure_databases.push(n.clone()),
+            FieldValue::Unresolved(u) => unresolved.push(UnresolvedReport {
+                service: None,
+                what: "an element of services.postgresql.ensureDatabases".to_string(),
+                reason: u.reason.to_string(),
+                message: u.detail.clone(),
+                source: loc.start(d.span),
+            }),
+            _ => {}
+        }
+    }
+    let mut ensure_users = Vec::new();
+    for u in h
+        .users
+        .iter()
+        .filter(|u| matches!(u.status, DeclStatus::Active))
+    {
+        match (u.name(), u.owns_database()) {
+            (Some(name), Some(owns)) => ensure_users.push(EnsureUser {
+                name: name.to_string(),
+                ensure_db_ownership: owns,
+            }),
+            _ => unresolved.push(UnresolvedReport {
+                service: None,
+                what: "an element of services.postgresql.ensureUsers".to_string(),
+                reason: "eval-error".to_string(),
+                message: "its `name` or `ensureDBOwnership` cannot be computed".to_string(),
+                source: loc.start(u.span),
+            }),
+        }
+    }
+    let enable = match &h.enable {
+        Enable::Known { value, .. } => Some(*value),
+        // Never set: the NixOS default.
+        Enable::Undefined => Some(false),
+        _ => None,
+    };
+    let mut databases: Vec<HostDatabase> = Vec::new();
+    if enable == Some(true) {
+        for d in h
+            .databases
+            .iter()
+            .filter(|d| matches!(d.status, DeclStatus::Active))
+        {
+            let FieldValue::Str(name) = &d.name else {
+                continue;
+            };
+            if databases.iter().any(|x| &x.name == name) {
+                continue;
+            }
+            let owner = ensure_users
+                .iter()
+                .find(|u| u.ensure_db_ownership && &u.name == name)
+                .map(|u| u.name.clone());
+            if let Some(source) = loc.start(d.span) {
+                databases.push(HostDatabase {
+                    name: name.clone(),
+                    owner,
+                    source,
+                });
+            }
+        }
+    }
+    HostReport {
+        name: h.name.clone(),
+        postgresql: HostPostgresql {
+            enable,
+            ensure_databases,
+            ensure_users,
+        },
+        databases,
+        implicit: h
+            .implicit
+            .iter()
+            .map(|i| ImplicitReport {
+                service: i.service.clone(),
+                option: i.option.clone(),
+                source: loc.start(i.span),
+            })
+            .collect(),
+        unresolved,
     }
 }

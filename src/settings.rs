@@ -24,6 +24,8 @@ pub struct Settings {
     /// The SOPS key of a service's password; `{service}` is replaced.
     pub secrets_key: String,
     pub secrets_file: String,
+    /// Hosts listed in dbprov.toml: name → module files (relative to the root).
+    pub hosts: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for Settings {
@@ -49,6 +51,7 @@ impl Default for Settings {
             database_types: types,
             secrets_key: "server/{service}/db_password".to_string(),
             secrets_file: "secrets/secrets.yaml".to_string(),
+            hosts: BTreeMap::new(),
         }
     }
 }

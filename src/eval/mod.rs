@@ -100,6 +100,13 @@ impl Evaluator {
         Scope::for_file(&self.builtins, file)
     }
 
+    /// What a flake input's `lib` offers (for host discovery in flake.nix).
+    pub fn flake_lib(&self) -> Thunk {
+        self.builtins
+            .lookup_lexical("__flake_lib")
+            .expect("flake lib is always bound")
+    }
+
     /// The `lib` attribute set.
     pub fn lib(&self) -> Thunk {
         self.builtins

@@ -53,6 +53,11 @@ pub enum Prim {
     SelectAttr,
     /// Internal: `f a b`, lazily (for `mapAttrs`).
     ApplyTwo,
+    /// `<input>.lib.nixosSystem { modules = [ … ]; }` in a flake: a marker
+    /// set `{ _type = "dbprov-nixos-system"; modules; }` for host discovery.
+    NixosSystem,
+    /// `flake-parts.lib.mkFlake { … } module`: the module's `flake` outputs.
+    MkFlake,
     /// `lib.types` constructors taking one type or module: the result is a
     /// `{ _type = "option-type"; name; elemType | modules; }` descriptor.
     TypeListOf,
@@ -83,10 +88,10 @@ impl Prim {
             | MkEnableOption | MkOption | ConcatLists | Flatten | ListToAttrs | AttrNames
             | AttrValues | Head | Length | ToString | ToLower | ToUpper | Throw | TypeListOf
             | TypeAttrsOf | TypeLazyAttrsOf | TypeNullOr | TypeSubmodule | TypeSubmoduleWith
-            | TypeEnum | TypeOneOf => 1,
+            | TypeEnum | TypeOneOf | NixosSystem => 1,
             MkIf | MkOverride | MkOrder | Optional | Optionals | OptionalAttrs | Map | Filter
             | GenAttrs | MapAttrs | NameValuePair | Elem | ConcatStringsSep | HasPrefix
-            | HasSuffix | SelectAttr | TypeEither => 2,
+            | HasSuffix | SelectAttr | TypeEither | MkFlake => 2,
             ReplaceStrings | ApplyTwo => 3,
         }
     }
@@ -250,9 +255,20 @@ pub fn builtins_scope() -> Env {
         lib.insert(Rc::from(*name), attr(prim_val(*p)));
     }
     lib.insert(Rc::from("types"), attr(types_set()));
+    // What a flake input's `lib` offers: nixpkgs' lib, `nixosSystem`, flake-parts' `mkFlake`.
+    let mut flake_lib = lib.clone();
+    flake_lib.insert(Rc::from("nixosSystem"), attr(prim_val(Prim::NixosSystem)));
+    flake_lib.insert(Rc::from("mkFlake"), attr(prim_val(Prim::MkFlake)));
     vars.insert(
         "__lib".into(),
         open_set(lib, "this lib function is not evaluated statically"),
+    );
+    vars.insert(
+        "__flake_lib".into(),
+        open_set(
+            flake_lib,
+            "this function of a flake input is not evaluated statically",
+        ),
     );
     Scope::root(crate::source::FileId::MAX, vars)
 }
@@ -740,6 +756,51 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
         TypeEnum => type_descriptor("enum", vec![("values", args[0].clone())], span),
         TypeOneOf => type_descriptor("oneOf", vec![("types", args[0].clone())], span),
         TypeEither => type_descriptor("either", vec![], span),
+        NixosSystem => {
+            let modules = ThunkCell::apply(
+                Val::new(
+                    V::Prim(Rc::new(PrimCall {
+                        prim: SelectAttr,
+                        args: vec![done(Val::str("modules", span))],
+                    })),
+                    span,
+                ),
+                args[0].clone(),
+                span,
+            );
+            set(
+                vec![
+                    ("_type", done(Val::str("dbprov-nixos-system", span))),
+                    ("modules", modules),
+                ],
+                span,
+            )
+        }
+        MkFlake => {
+            let mut module = ev.force(&args[1]);
+            if matches!(module.v, V::Lambda(_) | V::Prim(_)) {
+                let module_args = Val::new(
+                    V::Attrs(Rc::new(Attrs {
+                        map: BTreeMap::new(),
+                        open: Some(Rc::new(Unresolved::new(
+                            Reason::DefinedElsewhere,
+                            "flake-parts module argument",
+                            span,
+                        ))),
+                    })),
+                    span,
+                );
+                module = ev.whnf(ev.apply(module, done(module_args), span));
+            }
+            match &module.v {
+                V::Attrs(a) => match a.get("flake") {
+                    Some(f) => ev.force(&f.value),
+                    None => set(vec![], span),
+                },
+                V::Unresolved(_) => module,
+                _ => type_error("a flake-parts module", &module, span),
+            }
+        }
         ApplyTwo => {
             let f = ev.force(&args[0]);
             let partial = ev.apply(f, args[1].clone(), span);

@@ -56,7 +56,7 @@ pub fn extract(
     (services, unresolved)
 }
 
-fn extract_enable(ev: &Evaluator, ms: &ModuleSystem, path: &[Rc<str>]) -> Enable {
+pub(crate) fn extract_enable(ev: &Evaluator, ms: &ModuleSystem, path: &[Rc<str>]) -> Enable {
     let default = ms.declaration(path).and_then(|d| d.default.clone());
     let collected = ms.definitions(ev, path);
     if let Some(u) = depends_on_declarations(ev, ms, path, &collected) {
@@ -105,6 +105,38 @@ fn extract_databases(ev: &Evaluator, ms: &ModuleSystem, path: &[Rc<str>], servic
         return;
     }
     let merged: Merged = merge::merge(ev, &collected, None);
+    let items = list_items(ev, &merged);
+    for item in items.items {
+        service.databases.push(DatabaseDecl {
+            service: service.name.clone(),
+            span: item.span,
+            status: item.status,
+            entry: extract_entry(ev, &item.thunk),
+        });
+    }
+    service.databases_unresolved.extend(items.unresolved);
+    service.databases_wrong_type.extend(items.wrong_type);
+}
+
+/// An element of a merged list option, and whether it counts.
+pub(crate) struct ListItem {
+    pub thunk: Thunk,
+    pub span: Span,
+    pub status: DeclStatus,
+}
+
+/// The elements of a merged list option: those that count (in merge order),
+/// those under a false guard or overridden, and what cannot be known.
+#[derive(Default)]
+pub(crate) struct ListItems {
+    pub items: Vec<ListItem>,
+    pub unresolved: Vec<Unresolved>,
+    /// Definitions that are not lists.
+    pub wrong_type: Vec<(String, Span)>,
+}
+
+pub(crate) fn list_items(ev: &Evaluator, merged: &Merged) -> ListItems {
+    let mut out = ListItems::default();
     let counted_status = match merged
         .uncertain
         .iter()
@@ -114,7 +146,7 @@ fn extract_databases(ev: &Evaluator, ms: &ModuleSystem, path: &[Rc<str>], servic
         None => DeclStatus::Active,
     };
     for c in &merged.counted {
-        list_entries(ev, c, counted_status.clone(), service);
+        push_items(c, counted_status.clone(), &mut out);
     }
     for c in &merged.overridden {
         let winner = merged
@@ -122,14 +154,14 @@ fn extract_databases(ev: &Evaluator, ms: &ModuleSystem, path: &[Rc<str>], servic
             .first()
             .map(|w| w.def_span)
             .unwrap_or(c.def_span);
-        list_entries(ev, c, DeclStatus::Overridden(winner), service);
+        push_items(c, DeclStatus::Overridden(winner), &mut out);
     }
     for u in &merged.uncertain {
-        let entries = u
+        match u
             .content
             .as_ref()
-            .and_then(|content| plain_list(ev, content));
-        match entries {
+            .and_then(|content| plain_list(ev, content))
+        {
             Some((value, def_span)) => {
                 let c = Counted {
                     value,
@@ -139,9 +171,9 @@ fn extract_databases(ev: &Evaluator, ms: &ModuleSystem, path: &[Rc<str>], servic
                     order: 0,
                     is_default: false,
                 };
-                list_entries(ev, &c, DeclStatus::Uncertain(u.unresolved.clone()), service);
+                push_items(&c, DeclStatus::Uncertain(u.unresolved.clone()), &mut out);
             }
-            None => service.databases_unresolved.push(u.unresolved.clone()),
+            None => out.unresolved.push(u.unresolved.clone()),
         }
     }
     for p in &merged.inactive {
@@ -155,8 +187,38 @@ fn extract_databases(ev: &Evaluator, ms: &ModuleSystem, path: &[Rc<str>], servic
                     order: 0,
                     is_default: false,
                 };
-                list_entries(ev, &c, DeclStatus::GuardFalse(*guard), service);
+                push_items(&c, DeclStatus::GuardFalse(*guard), &mut out);
             }
+        }
+    }
+    out
+}
+
+fn push_items(c: &Counted, status: DeclStatus, out: &mut ListItems) {
+    let list = match &c.value.v {
+        V::List(l) => l.clone(),
+        V::Unresolved(u) => {
+            out.unresolved.push((**u).clone());
+            return;
+        }
+        other => {
+            out.wrong_type
+                .push((other.type_name().to_string(), c.def_span));
+            return;
+        }
+    };
+    for item in &list.items {
+        match item {
+            Item::Known(t) => {
+                let span = t.span();
+                let span = if span.is_detached() { c.def_span } else { span };
+                out.items.push(ListItem {
+                    thunk: t.clone(),
+                    span,
+                    status: status.clone(),
+                });
+            }
+            Item::Unknown(u) => out.unresolved.push((**u).clone()),
         }
     }
 }
@@ -235,39 +297,7 @@ fn plain_list(ev: &Evaluator, content: &Thunk) -> Option<(Val, Span)> {
     matches!(c.value.v, V::List(_)).then(|| (c.value.clone(), c.def_span))
 }
 
-fn list_entries(ev: &Evaluator, c: &Counted, status: DeclStatus, service: &mut Service) {
-    let list = match &c.value.v {
-        V::List(l) => l.clone(),
-        V::Unresolved(u) => {
-            service.databases_unresolved.push((**u).clone());
-            return;
-        }
-        other => {
-            service
-                .databases_wrong_type
-                .push((other.type_name().to_string(), c.def_span));
-            return;
-        }
-    };
-    for item in &list.items {
-        match item {
-            Item::Known(t) => {
-                let span = t.span();
-                let entry = extract_entry(ev, t);
-                let span = if span.is_detached() { c.def_span } else { span };
-                service.databases.push(DatabaseDecl {
-                    service: service.name.clone(),
-                    span,
-                    status: status.clone(),
-                    entry,
-                });
-            }
-            Item::Unknown(u) => service.databases_unresolved.push((**u).clone()),
-        }
-    }
-}
-
-fn extract_entry(ev: &Evaluator, t: &Thunk) -> Entry {
+pub(crate) fn extract_entry(ev: &Evaluator, t: &Thunk) -> Entry {
     let v = ev.force(t);
     let attrs = match &v.v {
         V::Attrs(a) => a.clone(),

@@ -1,7 +1,9 @@
 //! The extracted model: services, their `enable`, and their database
 //! declarations, as plain data with spans. Rules read only this.
 
+pub mod ensure;
 mod extract;
+pub mod literals;
 
 use std::collections::BTreeMap;
 
@@ -183,6 +185,8 @@ pub struct Model {
     pub unimported: Vec<Unimported>,
     /// Suppression comments of every file.
     pub suppressions: Vec<crate::suppress::Suppression>,
+    /// The flake's NixOS configurations (ensure mode), each analysed on its own.
+    pub hosts: Vec<ensure::HostModel>,
 }
 
 impl Model {

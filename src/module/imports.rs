@@ -24,6 +24,32 @@ pub struct Reachability {
 
 /// Follows `imports` from `entry` (`./dir` means `./dir/default.nix`).
 pub fn reachability(ms: &ModuleSystem, entry: FileId, abs_paths: &[PathBuf]) -> Reachability {
+    match ms.tops.get(&entry) {
+        Some(&start) => reachability_from(ms, vec![start], abs_paths),
+        None => Reachability {
+            reached: vec![false; abs_paths.len()],
+            ..Reachability::default()
+        },
+    }
+}
+
+/// The module of a file given by path (`./dir` meaning `./dir/default.nix`).
+pub fn module_of_path(ms: &ModuleSystem, path: &Path, abs_paths: &[PathBuf]) -> Option<usize> {
+    let file = abs_paths.iter().position(|p| p == path).or_else(|| {
+        abs_paths
+            .iter()
+            .position(|p| *p == path.join("default.nix"))
+    })?;
+    ms.tops.get(&(file as FileId)).copied()
+}
+
+/// Follows `imports` from the modules `starts`, breadth first, as nixpkgs'
+/// `genericClosure` does.
+pub fn reachability_from(
+    ms: &ModuleSystem,
+    starts: Vec<usize>,
+    abs_paths: &[PathBuf],
+) -> Reachability {
     let by_path: HashMap<&Path, FileId> = abs_paths
         .iter()
         .enumerate()
@@ -33,15 +59,13 @@ pub fn reachability(ms: &ModuleSystem, entry: FileId, abs_paths: &[PathBuf]) -> 
     let mut seen = vec![false; ms.modules.len()];
     let mut order = Vec::new();
     let mut unresolved = Vec::new();
-    let Some(&start) = ms.tops.get(&entry) else {
-        return Reachability {
-            reached,
-            order,
-            unresolved,
-        };
-    };
-    let mut queue = VecDeque::from([start]);
-    seen[start] = true;
+    let mut queue = VecDeque::new();
+    for start in starts {
+        if !seen[start] {
+            seen[start] = true;
+            queue.push_back(start);
+        }
+    }
     while let Some(i) = queue.pop_front() {
         let m = &ms.modules[i];
         reached[m.file as usize] = true;

@@ -1,35 +1,10 @@
 use super::{about_decl, declarations, Context, Rule};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::literals::is_hash;
 use crate::model::{Entry, FieldValue};
 
 /// DB008: a password written in Nix.
 pub struct PlaintextPassword;
-
-/// Prefixes of password hashes, which are not the password itself: crypt(3)
-/// schemes and PostgreSQL's own stored formats.
-const HASH_PREFIXES: &[&str] = &[
-    "$2a$",
-    "$2b$",
-    "$2y$",
-    "$argon2",
-    "$pbkdf2",
-    "$scrypt$",
-    "$1$",
-    "$5$",
-    "$6$",
-    "$7$",
-    "$y$",
-    "$gy$",
-    "SCRAM-SHA-256$",
-];
-
-/// Whether `value` is a password hash rather than a password.
-fn is_hash(value: &str) -> bool {
-    HASH_PREFIXES.iter().any(|p| value.starts_with(p))
-        || (value.len() == 35
-            && value.starts_with("md5")
-            && value[3..].bytes().all(|b| b.is_ascii_hexdigit()))
-}
 
 /// Whether a field holds a password in clear: its name contains `password` or
 /// `passwd` (in any case) but does not name a file or path to one, and its
