@@ -136,8 +136,10 @@ fn evaluate(
     let mut infos = Vec::new();
     let mut roots = Vec::new();
     let mut suppressions = Vec::new();
+    let mut literal_secrets = Vec::new();
     for mut p in parsed {
         suppressions.append(&mut p.suppressions);
+        literal_secrets.append(&mut p.literal_secrets);
         if p.errors.is_empty() {
             if let Some(green) = &p.green {
                 let node = rnix::SyntaxNode::new_root(green.clone());
@@ -258,6 +260,7 @@ fn evaluate(
         unimported,
         suppressions,
         hosts,
+        literal_secrets,
     };
     let mut diagnostics = rules::run(
         selection,

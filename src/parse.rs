@@ -25,6 +25,8 @@ pub struct ParsedFile {
     pub errors: Vec<SyntaxError>,
     /// Its `# dbprov: ignore` comments.
     pub suppressions: Vec<crate::suppress::Suppression>,
+    /// Passwords and credentials written in it literally.
+    pub literal_secrets: Vec<crate::model::literals::LiteralSecret>,
 }
 
 /// Deeper bracket nesting than this is refused before rnix sees it: its
@@ -66,6 +68,7 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
                 message,
             }],
             suppressions: Vec::new(),
+            literal_secrets: Vec::new(),
         }
     };
     let bytes = match bytes {
@@ -117,11 +120,13 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
     let source = SourceFile::new(id, input.rel_path, input.abs_path, text);
     let root = parse.syntax();
     let suppressions = crate::suppress::scan(&source, &root);
+    let literal_secrets = crate::model::literals::scan(id, &root);
     ParsedFile {
         source,
         green: Some(root.green().to_owned()),
         errors,
         suppressions,
+        literal_secrets,
     }
 }
 

@@ -187,6 +187,8 @@ pub struct Model {
     pub suppressions: Vec<crate::suppress::Suppression>,
     /// The flake's NixOS configurations (ensure mode), each analysed on its own.
     pub hosts: Vec<ensure::HostModel>,
+    /// Passwords and credentials written literally in files a host reaches.
+    pub literal_secrets: Vec<literals::LiteralSecret>,
 }
 
 impl Model {

@@ -1,6 +1,6 @@
 use super::{about_decl, declarations, Context, Rule};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::literals::is_hash;
+use crate::model::literals::{is_hash, SecretKind};
 use crate::model::{Entry, FieldValue};
 
 /// DB008: a password written in Nix.
@@ -61,6 +61,45 @@ impl Rule for PlaintextPassword {
                     ));
                 out.push(about_decl(d, service, decl));
             }
+        }
+        // Ensure mode: anything written literally in a host's modules, once.
+        let reported: Vec<crate::source::Span> = out
+            .iter()
+            .filter(|d| d.code == self.code())
+            .map(|d| d.primary.span)
+            .collect();
+        for secret in &cx.model.literal_secrets {
+            let s = secret.span;
+            if reported
+                .iter()
+                .any(|r| r.file == s.file && r.start < s.end && s.start < r.end)
+            {
+                continue;
+            }
+            let (message, label, help) = match &secret.kind {
+                SecretKind::PasswordAttribute { key } => (
+                    format!("A password is written in clear in `{key}`"),
+                    "a password in clear text",
+                    "Anything in a Nix file ends up world-readable in the Nix store. Keep the password in a secret \
+                     (sops-nix, agenix) and give the service the secret's path through its file option (often \
+                     `passwordFile`, e.g. `passwordFile = config.sops.secrets.db_password.path;`). The password is \
+                     already in the repository's history: change it too."
+                        .to_string(),
+                ),
+                SecretKind::DsnWithCredentials { scheme, user } => (
+                    format!("A {scheme}:// connection string carries the password of '{user}' in clear"),
+                    "credentials in clear text",
+                    "Anything in a Nix file ends up world-readable in the Nix store. Leave the password out of the URL \
+                     and give it to the service from a secret file (sops-nix, agenix), or use a Unix socket with peer \
+                     authentication. The password is already in the repository's history: change it too."
+                        .to_string(),
+                ),
+            };
+            let mut d = self.diagnostic(message, secret.span, label).with_help(help);
+            if let Some(k) = secret.key_span {
+                d = d.with_label(k, "this setting");
+            }
+            out.push(d);
         }
     }
 }
