@@ -25,6 +25,9 @@ pub struct Cli {
     /// Never use colour (also: the NO_COLOR environment variable).
     #[arg(long, global = true)]
     no_color: bool,
+    /// Print diagnostics only (no summary line).
+    #[arg(long, short, global = true)]
+    quiet: bool,
     /// The configuration file (default: dbprov.toml at the root, if any).
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -91,6 +94,9 @@ struct PlanArgs {
 enum CheckFormat {
     Human,
     Json,
+    Short,
+    Github,
+    Sarif,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -282,13 +288,18 @@ fn check(cli: &Cli, args: &CheckArgs, color: bool) -> Result<i32, Fatal> {
         CheckFormat::Human => {
             let mut err = std::io::stderr().lock();
             let _ = err.write_all(render::human::render(&shown, &analysis.files, color).as_bytes());
-            let _ = writeln!(
-                err,
-                "{}",
-                render::human::summary_line(&shown, analysis.files.len())
-            );
+            if !cli.quiet {
+                let _ = writeln!(
+                    err,
+                    "{}",
+                    render::human::summary_line(&shown, analysis.files.len())
+                );
+            }
         }
         CheckFormat::Json => print!("{}", render::json::render(&shown, &analysis.files)),
+        CheckFormat::Short => print!("{}", render::short::render(&shown, &analysis.files)),
+        CheckFormat::Github => print!("{}", render::github::render(&shown, &analysis.files)),
+        CheckFormat::Sarif => print!("{}", render::sarif::render(&shown, &analysis.files)),
     }
     let fails = shown.iter().any(|d| {
         d.severity == Severity::Error || (args.deny_warnings && d.severity == Severity::Warning)

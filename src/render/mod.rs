@@ -1,7 +1,10 @@
 //! Renderers of diagnostics. Each reads the diagnostic model only.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
+pub mod short;
 
 use std::path::Path;
 
