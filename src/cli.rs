@@ -86,6 +86,9 @@ struct PlanArgs {
     paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = PlanFormat::Json)]
     format: PlanFormat,
+    /// Ensure mode: the host whose PostgreSQL the SQL provisions.
+    #[arg(long, value_name = "NAME")]
+    host: Option<String>,
     #[arg(long, value_name = "PATH")]
     stdin_filename: Option<PathBuf>,
 }
@@ -102,6 +105,7 @@ enum CheckFormat {
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum PlanFormat {
     Json,
+    Sql,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -313,6 +317,36 @@ fn plan(cli: &Cli, args: &PlanArgs, color: bool) -> Result<i32, Fatal> {
     let analysis = run_analysis(cli, &config, selection, &args.stdin_filename)?;
     let report = report::build(&analysis, &config.settings, &analysis.diagnostics);
     match args.format {
+        PlanFormat::Sql => {
+            let script = match (&args.host, report.hosts.as_slice()) {
+                (Some(name), hosts) => match hosts.iter().find(|h| &h.name == name) {
+                    Some(h) => render::sql::host(h),
+                    None => {
+                        let known: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+                        return Err(Fatal(format!(
+                            "no host `{name}`; the hosts are: {}",
+                            if known.is_empty() {
+                                "(none)".to_string()
+                            } else {
+                                known.join(", ")
+                            }
+                        )));
+                    }
+                },
+                (None, hosts) if report.services.is_empty() && hosts.len() == 1 => {
+                    render::sql::host(&hosts[0])
+                }
+                (None, hosts) if report.services.is_empty() && hosts.len() > 1 => {
+                    let known: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+                    return Err(Fatal(format!(
+                        "several hosts; choose one with --host: {}",
+                        known.join(", ")
+                    )));
+                }
+                (None, _) => render::sql::contract(&report),
+            };
+            print!("{script}");
+        }
         PlanFormat::Json => {
             let mut s = serde_json::to_string_pretty(&report).map_err(|e| Fatal(e.to_string()))?;
             s.push('\n');

@@ -5,6 +5,7 @@ pub mod human;
 pub mod json;
 pub mod sarif;
 pub mod short;
+pub mod sql;
 
 use std::path::Path;
 
