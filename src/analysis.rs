@@ -99,7 +99,9 @@ pub fn analyse(
         });
     }
     inputs.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    let t = std::time::Instant::now();
     let parsed = parse_all(inputs);
+    phase("parse", t);
     let settings = settings.clone();
     let root = root.to_path_buf();
     let worker = std::thread::Builder::new()
@@ -109,6 +111,16 @@ pub fn analyse(
     worker
         .join()
         .map_err(|_| "internal error: the analysis thread panicked".to_string())
+}
+
+/// With `DBPROV_TIMINGS` set, how long each phase took (on stderr).
+fn phase(name: &str, since: std::time::Instant) {
+    if std::env::var_os("DBPROV_TIMINGS").is_some() {
+        eprintln!(
+            "dbprov: {name}: {:.1} ms",
+            since.elapsed().as_secs_f64() * 1000.0
+        );
+    }
 }
 
 fn found_path(f: &Found) -> &str {
@@ -173,6 +185,13 @@ fn evaluate(
     let dirs = files.iter().map(|f| f.dir()).collect();
     let ev = Evaluator::new(dirs, Limits::default());
     let abs: Vec<PathBuf> = files.iter().map(|f| f.abs_path.clone()).collect();
+    ev.set_importable(
+        &root,
+        roots
+            .iter()
+            .map(|(f, e)| (files[*f as usize].abs_path.clone(), (*f, e.clone())))
+            .collect(),
+    );
     // flake.nix is no module; the contract files are the include set.
     let flake = files.iter().position(|f| f.rel_path == "flake.nix");
     let module_roots: Vec<(FileId, rnix::ast::Expr)> = roots
@@ -185,7 +204,9 @@ fn evaluate(
         .filter(|(f, _)| contract.contains(&files[*f as usize].rel_path))
         .cloned()
         .collect();
+    let t = std::time::Instant::now();
     let mut loaded = ModuleSystem::load(&ev, &contract_roots);
+    phase("load modules", t);
     let entry = files.iter().position(|f| f.rel_path == settings.entry);
     let mut unimported = Vec::new();
     let mut unresolved = Vec::new();
@@ -223,7 +244,9 @@ fn evaluate(
     let ms = Rc::new(loaded);
     ev.set_resolver(ms.clone());
     let ms = &*ms;
+    let t = std::time::Instant::now();
     let (services, mut found) = model::extract(&ev, ms, &settings.service_path);
+    phase("extract services", t);
     unresolved.append(&mut found);
     let mut specs = Vec::new();
     if let Some(f) = flake {
@@ -248,10 +271,17 @@ fn evaluate(
             unresolved: Vec::new(),
         });
     }
-    let hosts = specs
+    let hosts: Vec<HostModel> = specs
         .iter()
         .flat_map(|h| analyse_host(&ev, h, &module_roots, &abs))
         .collect();
+    let hosts_found = !unresolved
+        .iter()
+        .any(|u| u.what == "the hosts of flake.nix");
+    let unreached = match hosts_found {
+        true => unreached_files(&ev, &hosts, &module_roots),
+        false => Vec::new(),
+    };
     let model = Model {
         files: infos,
         services,
@@ -261,7 +291,9 @@ fn evaluate(
         suppressions,
         hosts,
         literal_secrets,
+        unreached,
     };
+    let t = std::time::Instant::now();
     let mut diagnostics = rules::run(
         selection,
         &Context {
@@ -272,6 +304,7 @@ fn evaluate(
         &files,
     );
     sort_diagnostics(&mut diagnostics, &files);
+    phase("rules", t);
     Analysis {
         root,
         files,
@@ -316,6 +349,60 @@ fn normalize(p: &Path) -> PathBuf {
             }
             std::path::Component::CurDir => {}
             other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// Whether what could not be evaluated is certainly outside the repository,
+/// so that it cannot import the repository's files: nixpkgs' modules
+/// (`modulesPath + …`), store paths (`pkgs`), and the modules of other flake
+/// inputs (`sops-nix.nixosModules.sops`; `self` is this repository).
+fn outside_repository(u: &Unresolved) -> bool {
+    u.detail.contains("(argument 'modulesPath')")
+        || u.detail.contains("(argument 'pkgs')")
+        || (u.detail.starts_with("flake input '") && !u.detail.starts_with("flake input 'self'"))
+}
+
+/// Ensure mode (DB018): the files no host reaches that define
+/// `services.postgresql.ensureDatabases` or `ensureUsers`. Nothing is
+/// reported when some host may reach files dbprov cannot follow.
+fn unreached_files(
+    ev: &Evaluator,
+    hosts: &[HostModel],
+    module_roots: &[(FileId, rnix::ast::Expr)],
+) -> Vec<model::Unreached> {
+    if hosts.is_empty() || hosts.iter().any(|h| h.reach_unknown) {
+        return Vec::new();
+    }
+    let reached = |f: FileId| {
+        hosts
+            .iter()
+            .any(|h| h.reached.get(f as usize) == Some(&true))
+    };
+    let roots: Vec<(FileId, rnix::ast::Expr)> = module_roots
+        .iter()
+        .filter(|(f, _)| !reached(*f))
+        .cloned()
+        .collect();
+    if roots.is_empty() {
+        return Vec::new();
+    }
+    let ms = ModuleSystem::load_system(ev, ev.reserve_system(), &roots, Vec::new());
+    let base: [Rc<str>; 1] = [Rc::from("services")];
+    let mut out = Vec::new();
+    for (file, _) in &roots {
+        for option in ["ensureDatabases", "ensureUsers"] {
+            ev.reset_budget();
+            for (service, span) in ms.defines_in_module(ev, *file, &base, option) {
+                if service == "postgresql" {
+                    out.push(model::Unreached {
+                        file: *file,
+                        option: option.to_string(),
+                        span,
+                    });
+                }
+            }
         }
     }
     out
@@ -367,7 +454,7 @@ fn analyse_host(
                 what: format!("a module of host '{}'", spec.name),
                 unresolved: Unresolved::new(
                     Reason::DefinedElsewhere,
-                    format!("{} is not among the analysed files", p.display()),
+                    format!("{} is not among the analysed files", ev.display_path(&p)),
                     span,
                 ),
             }),
@@ -422,9 +509,14 @@ fn host_system(
         });
     }
     ms.set_reached(ev, &reach);
+    let reach_unknown = unresolved
+        .iter()
+        .any(|u| !outside_repository(&u.unresolved))
+        || reach.order.iter().any(|&i| ms.modules[i].config.is_err());
     let system = Rc::new(ms);
     ev.register(system.system, system.clone());
     let mut host = extract_host(ev, &system, &place.name, place.span, reach.reached.clone());
+    host.reach_unknown = reach_unknown;
     host.unresolved.splice(0..0, unresolved);
     out.push(host);
     if place.depth >= MAX_CONTAINER_DEPTH {

@@ -604,13 +604,39 @@ fn host_report(loc: &Locator, h: &HostModel) -> HostReport {
                 name: name.to_string(),
                 ensure_db_ownership: owns,
             }),
-            _ => unresolved.push(UnresolvedReport {
-                service: None,
-                what: "an element of services.postgresql.ensureUsers".to_string(),
-                reason: "eval-error".to_string(),
-                message: "its `name` or `ensureDBOwnership` cannot be computed".to_string(),
-                source: loc.start(u.span),
-            }),
+            _ => {
+                // The field that cannot be known, with its own reason.
+                let (reason, message) =
+                    match (&u.entry, u.field("name"), u.field("ensureDBOwnership")) {
+                        (Entry::Unresolved(x), _, _) => (x.reason.to_string(), x.detail.clone()),
+                        (_, Some(f), _) | (_, _, Some(f))
+                            if matches!(f.value, FieldValue::Unresolved(_)) =>
+                        {
+                            match &f.value {
+                                FieldValue::Unresolved(x) => {
+                                    (x.reason.to_string(), x.detail.clone())
+                                }
+                                _ => unreachable!(),
+                            }
+                        }
+                        (Entry::NotASet { got }, _, _) => (
+                            "eval-error".to_string(),
+                            format!("the entry is {got}, not a set"),
+                        ),
+                        _ => (
+                            "eval-error".to_string(),
+                            "its `name` or `ensureDBOwnership` is missing or of the wrong type"
+                                .to_string(),
+                        ),
+                    };
+                unresolved.push(UnresolvedReport {
+                    service: None,
+                    what: "an element of services.postgresql.ensureUsers".to_string(),
+                    reason,
+                    message,
+                    source: loc.start(u.span),
+                })
+            }
         }
     }
     let enable = match &h.enable {

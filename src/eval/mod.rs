@@ -53,6 +53,11 @@ pub struct Evaluator {
     resolvers: RefCell<Vec<Option<Rc<dyn ConfigResolver>>>>,
     builtins: Env,
     limits: Limits,
+    /// Files `import` may evaluate: the analysed ones, by absolute path.
+    importable: RefCell<HashMap<PathBuf, (FileId, ast::Expr)>>,
+    /// Each imported file is evaluated once.
+    imported: RefCell<HashMap<FileId, Thunk>>,
+    root: RefCell<PathBuf>,
     depth: Cell<u32>,
     steps: Cell<u64>,
 }
@@ -64,6 +69,9 @@ impl Evaluator {
             resolvers: RefCell::new(vec![None]),
             builtins: prim::builtins_scope(),
             limits,
+            importable: RefCell::new(HashMap::new()),
+            imported: RefCell::new(HashMap::new()),
+            root: RefCell::new(PathBuf::new()),
             depth: Cell::new(0),
             steps: Cell::new(0),
         }
@@ -98,6 +106,51 @@ impl Evaluator {
     /// The root scope for expressions of `file`.
     pub fn file_env(&self, file: FileId) -> Env {
         Scope::for_file(&self.builtins, file)
+    }
+
+    /// Makes the analysed files available to `import`; messages name paths
+    /// relative to `root`.
+    pub fn set_importable(&self, root: &Path, files: HashMap<PathBuf, (FileId, ast::Expr)>) {
+        *self.importable.borrow_mut() = files;
+        *self.root.borrow_mut() = root.to_path_buf();
+    }
+
+    /// A path as messages show it: relative to the root when under it.
+    pub fn display_path(&self, p: &Path) -> String {
+        let root = self.root.borrow();
+        match p.strip_prefix(&*root) {
+            Ok(rel) if !root.as_os_str().is_empty() => rel.display().to_string(),
+            _ => p.display().to_string(),
+        }
+    }
+
+    /// `import path`: an analysed file (or a directory's `default.nix`) is
+    /// evaluated once; anything else is defined elsewhere.
+    pub fn import(&self, path: &Path, span: Span) -> Val {
+        let found = {
+            let files = self.importable.borrow();
+            files
+                .get(path)
+                .or_else(|| files.get(&path.join("default.nix")))
+                .cloned()
+        };
+        let Some((file, expr)) = found else {
+            return Val::unresolved(
+                Reason::DefinedElsewhere,
+                format!(
+                    "import of {}, which is not among the analysed files",
+                    self.display_path(path)
+                ),
+                span,
+            );
+        };
+        let thunk = self
+            .imported
+            .borrow_mut()
+            .entry(file)
+            .or_insert_with(|| ThunkCell::expr(expr, self.file_env(file)))
+            .clone();
+        self.force_raw(&thunk)
     }
 
     /// What a flake input's `lib` offers (for host discovery in flake.nix).

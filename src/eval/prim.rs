@@ -58,6 +58,8 @@ pub enum Prim {
     NixosSystem,
     /// `flake-parts.lib.mkFlake { … } module`: the module's `flake` outputs.
     MkFlake,
+    /// `import path`: files among the analysed ones are evaluated.
+    Import,
     /// `lib.types` constructors taking one type or module: the result is a
     /// `{ _type = "option-type"; name; elemType | modules; }` descriptor.
     TypeListOf,
@@ -88,7 +90,7 @@ impl Prim {
             | MkEnableOption | MkOption | ConcatLists | Flatten | ListToAttrs | AttrNames
             | AttrValues | Head | Length | ToString | ToLower | ToUpper | Throw | TypeListOf
             | TypeAttrsOf | TypeLazyAttrsOf | TypeNullOr | TypeSubmodule | TypeSubmoduleWith
-            | TypeEnum | TypeOneOf | NixosSystem => 1,
+            | TypeEnum | TypeOneOf | NixosSystem | Import => 1,
             MkIf | MkOverride | MkOrder | Optional | Optionals | OptionalAttrs | Map | Filter
             | GenAttrs | MapAttrs | NameValuePair | Elem | ConcatStringsSep | HasPrefix
             | HasSuffix | SelectAttr | TypeEither | MkFlake => 2,
@@ -135,8 +137,12 @@ const LIB: &[(&str, Prim)] = &[
     ("throw", Prim::Throw),
 ];
 
+/// Builtins that are not `lib` functions.
+const NON_LIB: &[(&str, Prim)] = &[("import", Prim::Import)];
+
 /// Functions that exist in `builtins` with the same semantics.
 const BUILTINS: &[&str] = &[
+    "import",
     "map",
     "filter",
     "concatLists",
@@ -154,7 +160,7 @@ const BUILTINS: &[&str] = &[
 ];
 
 /// Names Nix binds at top level without `builtins.`.
-const GLOBALS: &[&str] = &["map", "toString", "throw"];
+const GLOBALS: &[&str] = &["map", "toString", "throw", "import"];
 
 /// Global builtins dbprov does not evaluate: using them is unresolved, not an error.
 const UNSUPPORTED_GLOBALS: &[&str] = &[
@@ -166,7 +172,6 @@ const UNSUPPORTED_GLOBALS: &[&str] = &[
     "fetchTarball",
     "fetchTree",
     "fromTOML",
-    "import",
     "isNull",
     "placeholder",
     "removeAttrs",
@@ -184,7 +189,10 @@ fn prim_val(p: Prim) -> Thunk {
 }
 
 fn lookup_prim(name: &str) -> Option<Prim> {
-    LIB.iter().find(|(n, _)| *n == name).map(|(_, p)| *p)
+    LIB.iter()
+        .chain(NON_LIB)
+        .find(|(n, _)| *n == name)
+        .map(|(_, p)| *p)
 }
 
 fn open_set(map: BTreeMap<Rc<str>, Attr>, detail: &str) -> Thunk {
@@ -777,28 +785,46 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
             )
         }
         MkFlake => {
-            let mut module = ev.force(&args[1]);
-            if matches!(module.v, V::Lambda(_) | V::Prim(_)) {
-                let module_args = Val::new(
-                    V::Attrs(Rc::new(Attrs {
-                        map: BTreeMap::new(),
-                        open: Some(Rc::new(Unresolved::new(
-                            Reason::DefinedElsewhere,
-                            "flake-parts module argument",
-                            span,
-                        ))),
-                    })),
-                    span,
-                );
-                module = ev.whnf(ev.apply(module, done(module_args), span));
+            // flake-parts passes `inputs` (from the first argument) to its modules.
+            let inputs = match ev.force(&args[0]).v {
+                V::Attrs(a) => a.get("inputs").map(|i| i.value.clone()),
+                _ => None,
+            };
+            let mut map = BTreeMap::new();
+            if let Some(i) = inputs {
+                map.insert(Rc::from("inputs"), attr(i));
             }
-            match &module.v {
-                V::Attrs(a) => match a.get("flake") {
-                    Some(f) => ev.force(&f.value),
-                    None => set(vec![], span),
-                },
-                V::Unresolved(_) => module,
-                _ => type_error("a flake-parts module", &module, span),
+            map.insert(Rc::from("lib"), attr(ev.flake_lib()));
+            let module_args = done(Val::new(
+                V::Attrs(Rc::new(Attrs {
+                    map,
+                    open: Some(Rc::new(Unresolved::new(
+                        Reason::DefinedElsewhere,
+                        "flake-parts module argument",
+                        span,
+                    ))),
+                })),
+                span,
+            ));
+            let mut hosts = BTreeMap::new();
+            let mut open = None;
+            flake_parts_module(ev, &args[1], &module_args, &mut hosts, &mut open, span, 0);
+            let configurations = done(Val::new(
+                V::Attrs(Rc::new(Attrs {
+                    map: hosts,
+                    open: open.map(Rc::new),
+                })),
+                span,
+            ));
+            set(vec![("nixosConfigurations", configurations)], span)
+        }
+        Import => {
+            let target = ev.force(&args[0]);
+            match &target.v {
+                V::Path(p) => ev.import(p, span),
+                V::Str(s) if s.starts_with('/') => ev.import(std::path::Path::new(&**s), span),
+                V::Unresolved(_) => target,
+                _ => type_error("a path", &target, span),
             }
         }
         ApplyTwo => {
@@ -958,5 +984,87 @@ fn replace_strings(ev: &Evaluator, args: &[Thunk], span: Span) -> Val {
             "replaceStrings produced invalid UTF-8",
             span,
         ),
+    }
+}
+
+/// Flake-parts modules this deep in `imports` are not followed.
+const MAX_FLAKE_PARTS_DEPTH: usize = 16;
+
+/// Collects `flake.nixosConfigurations` from a flake-parts module and the
+/// modules it imports.
+fn flake_parts_module(
+    ev: &Evaluator,
+    module: &Thunk,
+    module_args: &Thunk,
+    hosts: &mut BTreeMap<Rc<str>, Attr>,
+    open: &mut Option<Unresolved>,
+    span: Span,
+    depth: usize,
+) {
+    let mut m = ev.force(module);
+    if matches!(m.v, V::Lambda(_) | V::Prim(_)) {
+        m = ev.whnf(ev.apply(m, module_args.clone(), span));
+    }
+    let a = match &m.v {
+        V::Attrs(a) => a.clone(),
+        V::Path(p) if depth < MAX_FLAKE_PARTS_DEPTH => {
+            let imported = done(ev.import(p, span));
+            flake_parts_module(ev, &imported, module_args, hosts, open, span, depth + 1);
+            return;
+        }
+        V::Unresolved(u) => {
+            open.get_or_insert_with(|| (**u).clone());
+            return;
+        }
+        _ => return,
+    };
+    if let Some(flake) = a.get("flake") {
+        match ev.force(&flake.value).v {
+            V::Attrs(f) => {
+                if let Some(c) = f.get("nixosConfigurations") {
+                    match ev.force(&c.value).v {
+                        V::Attrs(c) => {
+                            for (k, v) in &c.map {
+                                hosts.entry(k.clone()).or_insert_with(|| v.clone());
+                            }
+                            if let Some(u) = &c.open {
+                                open.get_or_insert_with(|| (**u).clone());
+                            }
+                        }
+                        V::Unresolved(u) => {
+                            open.get_or_insert_with(|| (*u).clone());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            V::Unresolved(u) => {
+                open.get_or_insert_with(|| (*u).clone());
+            }
+            _ => {}
+        }
+    }
+    if depth >= MAX_FLAKE_PARTS_DEPTH {
+        return;
+    }
+    if let Some(imports) = a.get("imports") {
+        match ev.force(&imports.value).v {
+            V::List(l) => {
+                for item in &l.items {
+                    match item {
+                        Item::Known(t) => {
+                            flake_parts_module(ev, t, module_args, hosts, open, span, depth + 1)
+                        }
+                        Item::Unknown(u) => {
+                            open.get_or_insert_with(|| (**u).clone());
+                        }
+                    }
+                }
+            }
+            V::Unresolved(u) => {
+                open.get_or_insert_with(|| (*u).clone());
+            }
+            _ => {}
+        }
     }
 }

@@ -26,6 +26,9 @@ pub struct EnsuredUser {
     /// The entry's fields (`name`, `ensureDBOwnership`, `ensureClauses`,
     /// `ensurePermissions`, …), or why it cannot be read.
     pub entry: Entry,
+    /// The fields of its `ensureClauses` set (`createdb`, `superuser`, …),
+    /// when it has one.
+    pub clauses: Option<Entry>,
 }
 
 impl EnsuredUser {
@@ -70,6 +73,9 @@ pub struct HostModel {
     pub unresolved: Vec<UnresolvedItem>,
     /// Per file: part of this configuration.
     pub reached: Vec<bool>,
+    /// Part of its module list or imports cannot be evaluated and could
+    /// lead to any file of the repository, so `reached` may miss some.
+    pub reach_unknown: bool,
 }
 
 impl HostModel {
@@ -89,6 +95,7 @@ const IMPLICIT_OPTIONS: &[&[&str]] = &[
     &["database", "createDB"],
     &["createDatabase"],
     &["createLocally"],
+    &["createDatabaseLocally"],
 ];
 
 /// Extracts what the host's PostgreSQL will ensure.
@@ -108,6 +115,7 @@ pub fn extract_host(
         implicit: Vec::new(),
         unresolved: Vec::new(),
         reached,
+        reach_unknown: false,
     };
     let unresolved = |what: &str, u: Unresolved| UnresolvedItem {
         service: None,
@@ -171,10 +179,23 @@ pub fn extract_host(
     );
     let items = list_items(ev, &merged);
     for item in items.items {
+        let entry = extract_entry(ev, &item.thunk);
+        let clauses = match &entry {
+            Entry::Fields(f)
+                if f.get("ensureClauses").map(|c| &c.value) == Some(&FieldValue::Attrs) =>
+            {
+                match &ev.force(&item.thunk).v {
+                    V::Attrs(a) => a.get("ensureClauses").map(|c| extract_entry(ev, &c.value)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
         host.users.push(EnsuredUser {
             span: item.span,
             status: item.status,
-            entry: extract_entry(ev, &item.thunk),
+            entry,
+            clauses,
         });
     }
     for u in items.unresolved {
@@ -212,6 +233,10 @@ fn extract_implicit(ev: &Evaluator, ms: &ModuleSystem, host: &mut HostModel) {
             }
             let option_path = p.iter().map(|s| s.as_ref()).collect::<Vec<_>>().join(".");
             let merged = merge::merge(ev, &collected, None);
+            // Every definition under a false guard: NixOS does nothing.
+            if merged.counted.is_empty() && merged.uncertain.is_empty() {
+                continue;
+            }
             let value = merge::generic_value(ev, &merged, &p, Span::DETACHED);
             let span = merged
                 .counted

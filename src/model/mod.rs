@@ -176,6 +176,15 @@ pub struct Unimported {
     pub services: Vec<(String, Span)>,
 }
 
+/// Ensure mode: a file no host reaches, though it defines
+/// `services.postgresql.<option>` (`ensureDatabases`, `ensureUsers`).
+#[derive(Clone, Debug)]
+pub struct Unreached {
+    pub file: crate::source::FileId,
+    pub option: String,
+    pub span: Span,
+}
+
 pub struct Model {
     pub files: Vec<FileInfo>,
     pub services: Vec<Service>,
@@ -187,6 +196,8 @@ pub struct Model {
     pub suppressions: Vec<crate::suppress::Suppression>,
     /// The flake's NixOS configurations (ensure mode), each analysed on its own.
     pub hosts: Vec<ensure::HostModel>,
+    /// Files no host reaches that ensure databases or roles (DB018).
+    pub unreached: Vec<Unreached>,
     /// Passwords and credentials written literally in files a host reaches.
     pub literal_secrets: Vec<literals::LiteralSecret>,
 }

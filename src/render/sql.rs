@@ -33,7 +33,7 @@ pub fn script(title: &str, roles: &[String], databases: &[Planned], notes: &[Str
         "dbprov provisioning plan: {title}\nApply with: psql -v ON_ERROR_STOP=1 -f <this file>\nIdempotent: applying it again changes nothing."
     )));
     if !notes.is_empty() {
-        out.push_str("\n");
+        out.push('\n');
         out.push_str(&comment("Not provisioned:"));
         for n in notes {
             out.push_str(&comment(&format!("  {n}")));

@@ -1,3 +1,5 @@
+use super::ensure::{about_host_entry, host_databases};
+use super::identifier::ensure_identifier_problem;
 use super::{about_decl, corrected_identifier, declarations, identifier_problem, Context, Rule};
 use crate::diagnostic::{Diagnostic, Severity};
 
@@ -46,6 +48,30 @@ impl Rule for InvalidName {
                     "A database name starts with a letter or '_', continues with letters, digits or '_', and has at most 63 bytes:\n\n  name = \"{fixed}\";"
                 ));
             out.push(about_decl(d, service, decl));
+        }
+        // Ensure mode: NixOS quotes the name, so only what quoting cannot fix counts.
+        for (host, db) in host_databases(&cx.model.hosts) {
+            let Some(name) = db.name.as_str() else {
+                continue;
+            };
+            let Some(problem) = ensure_identifier_problem(name) else {
+                continue;
+            };
+            let fixed = corrected_identifier(name);
+            let d = self
+                .diagnostic(
+                    format!(
+                        "On host '{}', services.postgresql.ensureDatabases holds the database name \"{name}\", which NixOS cannot create as written: {problem}",
+                        host.name
+                    ),
+                    db.span,
+                    &format!("try \"{fixed}\""),
+                )
+                .with_field("ensureDatabases")
+                .with_help(format!(
+                    "Use a name of at most 63 bytes, best a plain identifier (letters, digits, '_'):\n\n  services.postgresql.ensureDatabases = [ \"{fixed}\" ];"
+                ));
+            out.push(about_host_entry(d, host, &db.status));
         }
     }
 }

@@ -1,3 +1,5 @@
+use super::ensure::{about_host_entry, host_users};
+use super::identifier::ensure_identifier_problem;
 use super::{about_decl, corrected_identifier, declarations, identifier_problem, Context, Rule};
 use crate::diagnostic::{Diagnostic, Severity};
 
@@ -46,6 +48,33 @@ impl Rule for InvalidUser {
                     "A role name starts with a letter or '_', continues with letters, digits or '_', and has at most 63 bytes:\n\n  user = \"{fixed}\";"
                 ));
             out.push(about_decl(d, service, decl));
+        }
+        // Ensure mode: NixOS quotes the name, so only what quoting cannot fix counts.
+        for (host, user) in host_users(&cx.model.hosts) {
+            let Some(field) = user.field("name") else {
+                continue;
+            };
+            let Some(name) = field.value.as_str() else {
+                continue;
+            };
+            let Some(problem) = ensure_identifier_problem(name) else {
+                continue;
+            };
+            let fixed = corrected_identifier(name);
+            let d = self
+                .diagnostic(
+                    format!(
+                        "On host '{}', services.postgresql.ensureUsers holds the role name \"{name}\", which NixOS cannot create as written: {problem}",
+                        host.name
+                    ),
+                    field.value_span,
+                    &format!("try \"{fixed}\""),
+                )
+                .with_field("name")
+                .with_help(format!(
+                    "Use a name of at most 63 bytes, best a plain identifier (letters, digits, '_'):\n\n  name = \"{fixed}\";"
+                ));
+            out.push(about_host_entry(d, host, &user.status));
         }
     }
 }

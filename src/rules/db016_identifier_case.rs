@@ -1,3 +1,5 @@
+use super::ensure::{host_databases, host_users};
+use super::identifier::{is_plain_identifier, SCRIPT_BREAKING};
 use super::{about_decl, corrected_identifier, declarations, identifier_problem, Context, Rule};
 use crate::diagnostic::{Diagnostic, Severity};
 
@@ -15,7 +17,7 @@ impl Rule for IdentifierCase {
         Severity::Warning
     }
     fn summary(&self) -> &'static str {
-        "upper-case letters in a PostgreSQL database or role name; suggests the lower-case name"
+        "a PostgreSQL name that needs quoting: upper-case letters (ensure mode: anything outside a-z, 0-9, _); suggests a plain name"
     }
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         for (service, decl) in declarations(cx.model) {
@@ -60,6 +62,59 @@ impl Rule for IdentifierCase {
                     ));
                 out.push(about_decl(d, service, decl));
             }
+        }
+        // Ensure mode: NixOS quotes every name it creates, so any name SQL
+        // cannot write unquoted is legal, and needs quoting everywhere else.
+        let names = host_databases(&cx.model.hosts)
+            .filter_map(|(h, d)| {
+                let n = d.name.as_str()?;
+                Some((h, n, d.span, "database", "ensureDatabases"))
+            })
+            .chain(host_users(&cx.model.hosts).filter_map(|(h, u)| {
+                let f = u.field("name")?;
+                let n = f.value.as_str()?;
+                Some((h, n, f.value_span, "role", "name"))
+            }));
+        for (host, name, span, what, field) in names {
+            if name.is_empty() || is_plain_identifier(name) {
+                continue;
+            }
+            // What NixOS's script cannot take is DB003/DB004's.
+            if name.chars().any(|c| SCRIPT_BREAKING.contains(&c)) {
+                continue;
+            }
+            let ascii_bad = name.starts_with(|c: char| c.is_ascii_digit())
+                || name
+                    .chars()
+                    .any(|c| c.is_ascii() && !(c.is_ascii_alphanumeric() || c == '_'));
+            let lower = name.to_ascii_lowercase();
+            let why = if ascii_bad {
+                "needs quoting by every client: NixOS creates it quoted, but unquoted it is a syntax error in SQL".to_string()
+            } else if lower != name {
+                format!("needs quoting by every client: NixOS creates it quoted, but unquoted PostgreSQL folds it to \"{lower}\"")
+            } else {
+                "has characters outside a-z, 0-9 and '_': PostgreSQL takes non-ASCII letters unquoted, but clients in another encoding, and many tools, need it quoted".to_string()
+            };
+            let fixed = corrected_identifier(&lower);
+            let example = if what == "database" {
+                format!("services.postgresql.ensureDatabases = [ \"{fixed}\" ];")
+            } else {
+                format!("name = \"{fixed}\";")
+            };
+            let d = self
+                .diagnostic(
+                    format!(
+                        "On host '{}', the {what} name \"{name}\" {why}",
+                        host.name
+                    ),
+                    span,
+                    &format!("try \"{fixed}\""),
+                )
+                .with_field(field)
+                .with_help(format!(
+                    "Every SQL statement, script and tool that names this {what} must write it in double quotes, \"{name}\". A name of lower-case letters, digits and '_' needs none:\n\n  {example}"
+                ));
+            out.push(d);
         }
     }
 }

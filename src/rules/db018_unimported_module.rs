@@ -35,9 +35,36 @@ impl Rule for UnimportedModule {
         Severity::Warning
     }
     fn summary(&self) -> &'static str {
-        "a file declares databases but is not reachable through `imports` from the entry module"
+        "a file declares databases but is not reachable through `imports` from the entry module (ensure mode: from any host)"
     }
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
+        // Ensure mode: a file that no host reaches.
+        let hosts: Vec<&str> = cx
+            .model
+            .hosts
+            .iter()
+            .map(|h| h.name.as_str())
+            .filter(|n| !n.contains('/'))
+            .collect();
+        for u in &cx.model.unreached {
+            let path = &cx.model.files[u.file as usize].rel_path;
+            let import = relative_import("flake.nix", path);
+            let d = self
+                .diagnostic(
+                    format!(
+                        "{path} defines services.postgresql.{} but no host ({}) imports it: NixOS never sees it",
+                        u.option,
+                        hosts.join(", ")
+                    ),
+                    u.span,
+                    "not part of any host's configuration",
+                )
+                .with_field(&u.option)
+                .with_help(format!(
+                    "Add it to the module list of the host that should run it, in flake.nix:\n\n  modules = [\n    {import}\n  ];\n\nor import it from a module that host already uses."
+                ));
+            out.push(d);
+        }
         let Some(entry) = &cx.model.entry else { return };
         for u in &cx.model.unimported {
             let path = &cx.model.files[u.file as usize].rel_path;

@@ -29,6 +29,42 @@ pub fn identifier_problem(name: &str) -> Option<String> {
     None
 }
 
+/// Characters NixOS's postgresql setup script writes into shell and SQL
+/// quotes without escaping (`psql -tAc "SELECT 1 FROM pg_database WHERE datname
+/// = '${database}'" … || psql -tAc 'CREATE DATABASE "${database}"'`): a name
+/// holding one breaks the script, or is looked up under another name.
+pub const SCRIPT_BREAKING: &[char] = &['\'', '"', '$', '`', '\\'];
+
+/// What makes an `ensureDatabases`/`ensureUsers` name unusable although NixOS
+/// quotes it (ensure mode): empty, a character the setup script does not
+/// escape, or longer than 63 bytes.
+pub fn ensure_identifier_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("it is empty".to_string());
+    }
+    if let Some(bad) = name.chars().find(|c| SCRIPT_BREAKING.contains(c)) {
+        return Some(format!(
+            "it contains `{bad}`, which NixOS's setup script does not escape"
+        ));
+    }
+    if name.len() > MAX_IDENTIFIER_BYTES {
+        return Some(format!(
+            "it is {} bytes long; PostgreSQL truncates identifiers to {MAX_IDENTIFIER_BYTES}",
+            name.len()
+        ));
+    }
+    None
+}
+
+/// Whether SQL can name it without quotes and mean the same name:
+/// `[a-z_][a-z0-9_]*`.
+pub fn is_plain_identifier(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
 /// A valid identifier close to `name`: invalid characters become `_`, a leading
 /// digit gets a `_` prefix, and the result is cut to 63 bytes on a character
 /// boundary.
@@ -75,6 +111,23 @@ mod tests {
             .unwrap()
             .contains("64 bytes"));
         assert!(identifier_problem("").is_some());
+    }
+
+    #[test]
+    fn ensure_names_are_checked_for_what_nixos_cannot_quote() {
+        assert_eq!(ensure_identifier_problem("My-Wiki"), None);
+        assert_eq!(ensure_identifier_problem("1db"), None);
+        assert!(ensure_identifier_problem("").is_some());
+        assert!(ensure_identifier_problem("it's").unwrap().contains("`'`"));
+        assert!(ensure_identifier_problem("a$b").is_some());
+        assert!(ensure_identifier_problem(&"a".repeat(64))
+            .unwrap()
+            .contains("64 bytes"));
+        assert!(is_plain_identifier("gitea_2"));
+        assert!(is_plain_identifier("_x"));
+        for n in ["Gitea", "my-db", "1db", "", "é"] {
+            assert!(!is_plain_identifier(n), "{n}");
+        }
     }
 
     #[test]

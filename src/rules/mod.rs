@@ -22,8 +22,14 @@ mod db017_unresolved_value;
 mod db018_unimported_module;
 mod db019_missing_secret;
 mod db020_invalid_port;
+mod db021_ownership_without_database;
+mod db022_postgresql_disabled;
+mod db023_removed_option;
+mod db024_duplicate_user;
+mod db025_role_without_database;
 mod db026_unused_suppression;
 mod db027_evaluation_cycle;
+mod ensure;
 mod identifier;
 mod suggest;
 
@@ -104,6 +110,11 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &db018_unimported_module::UnimportedModule,
         &db019_missing_secret::MissingSecret,
         &db020_invalid_port::InvalidPort,
+        &db021_ownership_without_database::OwnershipWithoutDatabase,
+        &db022_postgresql_disabled::PostgresqlDisabled,
+        &db023_removed_option::RemovedOption,
+        &db024_duplicate_user::DuplicateUser,
+        &db025_role_without_database::RoleWithoutDatabase,
         &db026_unused_suppression::UnusedSuppression,
         &db027_evaluation_cycle::EvaluationCycle,
     ]
@@ -256,6 +267,11 @@ pub fn doc(code: &str) -> &'static str {
         "DB018" => include_str!("../../rules/DB018-unimported-module.md"),
         "DB019" => include_str!("../../rules/DB019-missing-secret.md"),
         "DB020" => include_str!("../../rules/DB020-invalid-port.md"),
+        "DB021" => include_str!("../../rules/DB021-ownership-without-database.md"),
+        "DB022" => include_str!("../../rules/DB022-postgresql-disabled.md"),
+        "DB023" => include_str!("../../rules/DB023-removed-option.md"),
+        "DB024" => include_str!("../../rules/DB024-duplicate-user.md"),
+        "DB025" => include_str!("../../rules/DB025-role-without-database.md"),
         "DB026" => include_str!("../../rules/DB026-unused-suppression.md"),
         "DB027" => include_str!("../../rules/DB027-evaluation-cycle.md"),
         _ => "",
