@@ -94,6 +94,9 @@
 
       lib = {
         inherit mkCheck;
+        # The collector for another service path: mkCollectorModule { servicePath = [ … ]; }.
+        mkCollectorModule = import ./nix/collector.nix;
+        inherit (import ./nix/lib.nix { inherit lib; }) databaseType;
       };
 
       checks = forAllSystems (pkgs: {
@@ -124,9 +127,7 @@
         dbprov = dbprovFor final;
       };
 
-      # nixosModules.default: the provisioning module goes here once the
-      # provisioning issue adds nix/module.nix, as
-      #   nixosModules.default = import ./nix/module.nix;
-      # (left out until that file exists: a flake must not reference a missing file).
+      # The collector: provisions PostgreSQL from the services' declarations.
+      nixosModules.default = import ./nix/module.nix;
     };
 }

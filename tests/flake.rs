@@ -363,7 +363,15 @@ fn flake_outputs_with_a_stub_nixpkgs() {
         "inputs: nixpkgs only"
     );
     assert!(str_at(v, "nixpkgsUrl").contains("NixOS/nixpkgs"));
-    for output in ["apps", "checks", "devShells", "lib", "overlays", "packages"] {
+    for output in [
+        "apps",
+        "checks",
+        "devShells",
+        "lib",
+        "nixosModules",
+        "overlays",
+        "packages",
+    ] {
         assert!(
             get(v, "outputs")
                 .as_array()
@@ -373,7 +381,10 @@ fn flake_outputs_with_a_stub_nixpkgs() {
             get(v, "outputs")
         );
     }
-    assert_eq!(get(v, "lib"), &json!(["mkCheck"]));
+    assert_eq!(
+        get(v, "lib"),
+        &json!(["databaseType", "mkCheck", "mkCollectorModule"])
+    );
 
     // Packages: dbprov and default, for both systems, built with
     // buildRustPackage from Cargo.lock, with the version of Cargo.toml.
