@@ -133,8 +133,11 @@ fn found_path(f: &Found) -> &str {
 /// plausibly in flake.nix — the evaluation decides which hosts there are).
 fn host_mode(root: &Path, settings: &Settings) -> bool {
     !settings.hosts.is_empty()
-        || std::fs::read_to_string(root.join("flake.nix"))
-            .is_ok_and(|t| t.contains("nixosConfigurations"))
+        || std::fs::read_to_string(root.join("flake.nix")).is_ok_and(|t| {
+            ["nixosConfigurations", "nixosSystem", "mkFlake"]
+                .iter()
+                .any(|w| t.contains(w))
+        })
 }
 
 fn evaluate(
@@ -275,6 +278,15 @@ fn evaluate(
         .iter()
         .flat_map(|h| analyse_host(&ev, h, &module_roots, &abs))
         .collect();
+    // Literal secrets count in the files some host's configuration reaches.
+    literal_secrets.retain(|s| {
+        hosts.iter().any(|h| {
+            h.reached
+                .get(s.span.file as usize)
+                .copied()
+                .unwrap_or(false)
+        })
+    });
     let hosts_found = !unresolved
         .iter()
         .any(|u| u.what == "the hosts of flake.nix");
@@ -432,7 +444,7 @@ fn analyse_host(
         .iter()
         .map(|u| UnresolvedItem {
             service: None,
-            what: format!("a module of host '{}'", spec.name),
+            what: "a module in its list".to_string(),
             unresolved: u.clone(),
         })
         .collect();
@@ -540,17 +552,35 @@ fn host_system(
                 unresolved: u.unresolved.clone(),
             })
             .collect();
-        let values: Vec<(FileId, crate::eval::Val)> = merged
+        // A container's config is a module: a set, a function, or a file.
+        let (paths, values): (Vec<_>, Vec<_>) = merged
             .counted
             .iter()
             .map(|c| (c.file, c.value.clone()))
-            .collect();
-        if values.is_empty() && problems.is_empty() {
+            .partition(|(_, v)| matches!(v.v, crate::eval::V::Path(_)));
+        if values.is_empty() && paths.is_empty() && problems.is_empty() {
             continue;
         }
         let id = ev.reserve_system();
         let cms = ModuleSystem::load_system(ev, id, module_roots, values);
-        let starts = cms.extra.clone();
+        let mut starts = cms.extra.clone();
+        let mut problems = problems;
+        for (_, v) in &paths {
+            if let crate::eval::V::Path(p) = &v.v {
+                match module_of_path(&cms, p, abs) {
+                    Some(m) => starts.push(m),
+                    None => problems.push(UnresolvedItem {
+                        service: None,
+                        what: format!("containers.{container}.config"),
+                        unresolved: Unresolved::new(
+                            Reason::DefinedElsewhere,
+                            format!("{} is not among the analysed files", ev.display_path(p)),
+                            v.span,
+                        ),
+                    }),
+                }
+            }
+        }
         let inner = HostPlace {
             name: format!("{}/containers/{container}", place.name),
             span: *key_span,

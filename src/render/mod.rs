@@ -12,22 +12,30 @@ use std::path::Path;
 use crate::diagnostic::Diagnostic;
 use crate::source::SourceFile;
 
-/// Keeps the diagnostics of files under one of `paths` (relative to the root);
-/// all of them when `paths` is empty. Diagnostics without a file are kept.
+/// Keeps the diagnostics that concern files under one of `paths` (relative
+/// to the root): their primary place, or a place they point to (enabling a
+/// broken service in `settings.nix` shows that service's error when only
+/// `settings.nix` is checked). All of them when `paths` is empty; diagnostics
+/// without a file are kept.
 pub fn restrict(diags: Vec<Diagnostic>, files: &[SourceFile], paths: &[String]) -> Vec<Diagnostic> {
     if paths.is_empty() {
         return diags;
     }
+    let selected = |file: u32| -> Option<bool> {
+        let f = files.get(file as usize)?;
+        Some(paths.iter().any(|p| {
+            p.is_empty() || p == "." || f.rel_path == *p || Path::new(&f.rel_path).starts_with(p)
+        }))
+    };
     diags
         .into_iter()
-        .filter(|d| match files.get(d.primary.span.file as usize) {
+        .filter(|d| match selected(d.primary.span.file) {
             None => true,
-            Some(f) => paths.iter().any(|p| {
-                p.is_empty()
-                    || p == "."
-                    || f.rel_path == *p
-                    || Path::new(&f.rel_path).starts_with(p)
-            }),
+            Some(true) => true,
+            Some(false) => d
+                .secondary
+                .iter()
+                .any(|l| selected(l.span.file) == Some(true)),
         })
         .collect()
 }

@@ -2,6 +2,8 @@ use super::ensure::{host_databases, host_users};
 use super::identifier::{is_plain_identifier, SCRIPT_BREAKING};
 use super::{about_decl, corrected_identifier, declarations, identifier_problem, Context, Rule};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::source::Span;
+use std::collections::BTreeMap;
 
 /// DB016: upper-case letters in a PostgreSQL database or role name.
 pub struct IdentifierCase;
@@ -75,6 +77,8 @@ impl Rule for IdentifierCase {
                 let n = f.value.as_str()?;
                 Some((h, n, f.value_span, "role", "name"))
             }));
+        // A module shared by several hosts: one diagnostic naming them all.
+        let mut found: BTreeMap<(Span, &str), (&str, &str, Vec<&str>)> = BTreeMap::new();
         for (host, name, span, what, field) in names {
             if name.is_empty() || is_plain_identifier(name) {
                 continue;
@@ -83,6 +87,15 @@ impl Rule for IdentifierCase {
             if name.chars().any(|c| SCRIPT_BREAKING.contains(&c)) {
                 continue;
             }
+            let hosts = &mut found
+                .entry((span, what))
+                .or_insert((name, field, Vec::new()))
+                .2;
+            if !hosts.contains(&host.name.as_str()) {
+                hosts.push(&host.name);
+            }
+        }
+        for ((span, what), (name, field, hosts)) in found {
             let ascii_bad = name.starts_with(|c: char| c.is_ascii_digit())
                 || name
                     .chars()
@@ -104,8 +117,13 @@ impl Rule for IdentifierCase {
             let d = self
                 .diagnostic(
                     format!(
-                        "On host '{}', the {what} name \"{name}\" {why}",
-                        host.name
+                        "On host{} {}, the {what} name \"{name}\" {why}",
+                        if hosts.len() == 1 { "" } else { "s" },
+                        hosts
+                            .iter()
+                            .map(|h| format!("'{h}'"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                     span,
                     &format!("try \"{fixed}\""),

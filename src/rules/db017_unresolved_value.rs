@@ -55,6 +55,18 @@ impl Rule for UnresolvedValue {
         "a field or a part of `databases` cannot be computed statically"
     }
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
+        // Ensure mode: what a host's configuration leaves unknown.
+        for host in &cx.model.hosts {
+            for item in &host.unresolved {
+                let message = format!("On host '{}', {} cannot be known", host.name, item.what);
+                if let Some(mut d) = self.make(message, &item.unresolved, host.span) {
+                    if let Some(s) = &item.service {
+                        d = d.with_service(s);
+                    }
+                    out.push(d);
+                }
+            }
+        }
         for item in &cx.model.unresolved {
             let Some(mut d) = self.make(
                 format!("{} cannot be known", item.what),

@@ -18,6 +18,11 @@ fn cycles<'a>(cx: &'a Context) -> Vec<(Option<&'a str>, Span, &'a Unresolved)> {
     for item in &cx.model.unresolved {
         out.push((item.service.as_deref(), Span::DETACHED, &item.unresolved));
     }
+    for host in &cx.model.hosts {
+        for item in &host.unresolved {
+            out.push((item.service.as_deref(), host.span, &item.unresolved));
+        }
+    }
     for s in &cx.model.services {
         if let Enable::Unresolved(u) = &s.enable {
             out.push((Some(s.name.as_str()), s.span, u));
