@@ -114,6 +114,20 @@ enum RulesFormat {
     Json,
 }
 
+/// Writes to standard output; a closed pipe (`dbprov rules | head`) is not
+/// an error worth a panic, so write errors are ignored.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// A failure that stops the run: exit code 2.
 pub struct Fatal(pub String);
 
@@ -135,7 +149,7 @@ pub fn run(cli: Cli) -> Result<i32, Fatal> {
         }
         Command::Explain { rule } => match rules::find(rule) {
             Some(r) => {
-                print!("{}", rules::doc(r.code()));
+                out!("{}", rules::doc(r.code()));
                 Ok(0)
             }
             None => Err(Fatal(format!(
@@ -154,7 +168,7 @@ pub fn run(cli: Cli) -> Result<i32, Fatal> {
                 .map_err(|e| Fatal(e.to_string()))?
                 .join()
                 .map_err(|_| Fatal("internal error: evaluation panicked".into()))?;
-            println!("{out}");
+            outln!("{out}");
             Ok(0)
         }
         Command::Check(args) => check(&cli, args, color),
@@ -300,10 +314,10 @@ fn check(cli: &Cli, args: &CheckArgs, color: bool) -> Result<i32, Fatal> {
                 );
             }
         }
-        CheckFormat::Json => print!("{}", render::json::render(&shown, &analysis.files)),
-        CheckFormat::Short => print!("{}", render::short::render(&shown, &analysis.files)),
-        CheckFormat::Github => print!("{}", render::github::render(&shown, &analysis.files)),
-        CheckFormat::Sarif => print!("{}", render::sarif::render(&shown, &analysis.files)),
+        CheckFormat::Json => out!("{}", render::json::render(&shown, &analysis.files)),
+        CheckFormat::Short => out!("{}", render::short::render(&shown, &analysis.files)),
+        CheckFormat::Github => out!("{}", render::github::render(&shown, &analysis.files)),
+        CheckFormat::Sarif => out!("{}", render::sarif::render(&shown, &analysis.files)),
     }
     let fails = shown.iter().any(|d| {
         d.severity == Severity::Error || (args.deny_warnings && d.severity == Severity::Warning)
@@ -345,12 +359,12 @@ fn plan(cli: &Cli, args: &PlanArgs, color: bool) -> Result<i32, Fatal> {
                 }
                 (None, _) => render::sql::contract(&report),
             };
-            print!("{script}");
+            out!("{script}");
         }
         PlanFormat::Json => {
             let mut s = serde_json::to_string_pretty(&report).map_err(|e| Fatal(e.to_string()))?;
             s.push('\n');
-            print!("{s}");
+            out!("{s}");
         }
     }
     Ok(0)
@@ -377,14 +391,14 @@ fn print_rules(format: RulesFormat) {
                     })
                 })
                 .collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&list).expect("rules serialize")
             );
         }
         RulesFormat::Text => {
             for r in all {
-                println!(
+                outln!(
                     "{}  {:<24} {:<8} {}",
                     r.code(),
                     r.name(),

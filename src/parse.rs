@@ -40,12 +40,25 @@ pub struct Input {
     pub content: Option<Result<Vec<u8>, String>>,
 }
 
+/// rnix parses recursively: its threads get a large stack (reserved, not used).
+const PARSE_STACK_BYTES: usize = 1 << 30;
+
 pub fn parse_all(inputs: Vec<Input>) -> Vec<ParsedFile> {
-    inputs
-        .into_par_iter()
-        .enumerate()
-        .map(|(i, input)| parse_one(i as FileId, input))
-        .collect()
+    let work = move || {
+        inputs
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, input)| parse_one(i as FileId, input))
+            .collect()
+    };
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(rayon::current_num_threads())
+        .stack_size(PARSE_STACK_BYTES)
+        .build()
+    {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    }
 }
 
 fn parse_one(id: FileId, input: Input) -> ParsedFile {
@@ -92,11 +105,8 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
             );
         }
     };
-    if let Some(offset) = too_deep(&text) {
-        let f = fail(
-            text,
-            format!("nested too deeply (more than {MAX_NESTING} levels)"),
-        );
+    if let Some((offset, why)) = too_deep(&text) {
+        let f = fail(text, why);
         let mut f = f;
         f.errors[0].span = Span {
             file: id,
@@ -143,20 +153,112 @@ impl Span {
     }
 }
 
-/// The offset where bracket nesting first exceeds the bound, if it does.
-fn too_deep(text: &str) -> Option<usize> {
+/// Longer runs of code without whitespace than this are refused: rnix's
+/// tokenizer and tree building are quadratic on such chains (`1+1+1+…`,
+/// `x.a.a.a…`, `!!!…`). Real code never comes close; strings and comments
+/// do not count.
+pub const MAX_RUN: usize = 4_096;
+
+/// More operators than this in one expression (`1 + 1 + …`, `! ! …`), with no
+/// `;`, `,` or bracket between them, are refused for the same reason.
+pub const MAX_CHAIN: usize = 10_000;
+
+/// Where the file is beyond what rnix parses safely, and why: bracket
+/// nesting deeper than [`MAX_NESTING`], or a run of code longer than
+/// [`MAX_RUN`]. A cheap scan that skips strings and comments.
+fn too_deep(text: &str) -> Option<(usize, String)> {
+    let bytes = text.as_bytes();
     let mut depth = 0usize;
-    for (i, b) in text.bytes().enumerate() {
+    let mut run_start: Option<usize> = None;
+    let mut chain = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        // Comments and strings (their interpolations are rare enough to skip too).
+        if b == b'#' {
+            while i < bytes.len() && bytes[i] != b'\n' {
+                i += 1;
+            }
+            run_start = None;
+            continue;
+        }
+        if b == b'/' && bytes.get(i + 1) == Some(&b'*') {
+            i += 2;
+            while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                i += 1;
+            }
+            i += 2;
+            run_start = None;
+            continue;
+        }
+        if b == b'"' {
+            i += 1;
+            while i < bytes.len() && bytes[i] != b'"' {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            i += 1;
+            run_start = None;
+            continue;
+        }
+        if b == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+            i += 2;
+            while i + 1 < bytes.len()
+                && !(bytes[i] == b'\'' && bytes[i + 1] == b'\'' && bytes.get(i + 2) != Some(&b'\''))
+            {
+                i += 1;
+            }
+            i += 2;
+            run_start = None;
+            continue;
+        }
+        // An operator standing alone between spaces continues a chain.
+        let standalone = |len: usize| {
+            (i == 0 || bytes[i - 1].is_ascii_whitespace())
+                && bytes.get(i + len).is_none_or(|c| c.is_ascii_whitespace())
+        };
+        match b {
+            b';' | b',' | b'(' | b')' | b'[' | b']' | b'{' | b'}' => chain = 0,
+            b'+' | b'-' | b'*' | b'/' | b'!' | b'&' | b'|' | b'=' | b'<' | b'>' | b'?' => {
+                let len = bytes[i..]
+                    .iter()
+                    .take_while(|c| b"+-*/!&|=<>?".contains(c))
+                    .count();
+                if standalone(len) {
+                    chain += 1;
+                    if chain > MAX_CHAIN {
+                        return Some((i, format!("more than {MAX_CHAIN} operators in one expression: too long a chain to parse")));
+                    }
+                }
+            }
+            _ => {}
+        }
         match b {
             b'(' | b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Some(i);
+                    return Some((
+                        i,
+                        format!("nested too deeply (more than {MAX_NESTING} levels)"),
+                    ));
                 }
             }
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        if b.is_ascii_whitespace() {
+            run_start = None;
+        } else {
+            let start = *run_start.get_or_insert(i);
+            if i - start >= MAX_RUN {
+                return Some((
+                    start,
+                    format!(
+                        "{MAX_RUN} characters of code without a space: too long a chain to parse"
+                    ),
+                ));
+            }
+        }
+        i += 1;
     }
     None
 }
