@@ -82,6 +82,9 @@ fn static_name(a: &ast::Attr) -> Option<String> {
     match a {
         ast::Attr::Ident(i) => ident_name(i),
         ast::Attr::Str(s) => {
+            if let Some(plain) = crate::source::plain_string(s) {
+                return Some(plain);
+            }
             let parts = s.normalized_parts();
             match parts.as_slice() {
                 [] => Some(String::new()),

@@ -115,3 +115,55 @@ mod tests {
         assert_eq!(f.line_col(6), LineCol { line: 2, column: 3 });
     }
 }
+
+/// The text of a plain double-quoted string literal (`"abc"`: no escapes, no
+/// interpolation), read straight from its token — the common case, without
+/// rnix's general (and slower) normalisation. `None` for anything else.
+pub fn plain_string(s: &rnix::ast::Str) -> Option<String> {
+    use rnix::SyntaxKind::{TOKEN_STRING_CONTENT, TOKEN_STRING_END, TOKEN_STRING_START};
+    let node = rowan::ast::AstNode::syntax(s);
+    let mut children = node.children_with_tokens();
+    let start = children.next()?.into_token()?;
+    if start.kind() != TOKEN_STRING_START || start.text() != "\"" {
+        return None;
+    }
+    let next = children.next()?.into_token()?;
+    let (content, end) = if next.kind() == TOKEN_STRING_END {
+        (None, next)
+    } else {
+        (Some(next), children.next()?.into_token()?)
+    };
+    if end.kind() != TOKEN_STRING_END || children.next().is_some() {
+        return None;
+    }
+    match content {
+        None => Some(String::new()),
+        Some(c) if c.kind() == TOKEN_STRING_CONTENT && !c.text().contains(['\\', '$']) => {
+            Some(c.text().to_string())
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod plain_string_tests {
+    use super::plain_string;
+    use rnix::ast;
+
+    fn first_str(text: &str) -> ast::Str {
+        let root = rnix::Root::parse(text).tree();
+        match root.expr() {
+            Some(ast::Expr::Str(s)) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_plain_strings_take_the_fast_path() {
+        assert_eq!(plain_string(&first_str("\"abc\"")), Some("abc".to_string()));
+        assert_eq!(plain_string(&first_str("\"\"")), Some(String::new()));
+        assert_eq!(plain_string(&first_str("\"a\\nb\"")), None);
+        assert_eq!(plain_string(&first_str("\"a${x}b\"")), None);
+        assert_eq!(plain_string(&first_str("''abc''")), None);
+    }
+}

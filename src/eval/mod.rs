@@ -546,6 +546,9 @@ impl Evaluator {
 
     pub fn eval_str(&self, s: &ast::Str, env: &Env) -> Val {
         let span = Span::of(env.file, s.syntax());
+        if let Some(plain) = crate::source::plain_string(s) {
+            return Val::str(&plain, span);
+        }
         let mut out = String::new();
         for part in s.normalized_parts() {
             match part {
