@@ -48,7 +48,28 @@ pub fn parse_all(inputs: Vec<Input>) -> Vec<ParsedFile> {
         inputs
             .into_par_iter()
             .enumerate()
-            .map(|(i, input)| parse_one(i as FileId, input))
+            .map(|(i, input)| {
+                let (rel_path, abs_path) = (input.rel_path.clone(), input.abs_path.clone());
+                // A bug on one file must not take the others down with it.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    parse_one(i as FileId, input)
+                }))
+                .unwrap_or_else(|_| ParsedFile {
+                    source: SourceFile::new(i as FileId, rel_path, abs_path, Arc::from("")),
+                    green: None,
+                    errors: vec![SyntaxError {
+                        span: Span {
+                            file: i as FileId,
+                            start: 0,
+                            end: 0,
+                        },
+                        message: "internal error while reading this file (please report it)"
+                            .to_string(),
+                    }],
+                    suppressions: Vec::new(),
+                    literal_secrets: Vec::new(),
+                })
+            })
             .collect()
     };
     match rayon::ThreadPoolBuilder::new()
@@ -132,7 +153,9 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
     let suppressions = crate::suppress::scan(&source, &root);
     // Only files with something that could be a literal secret are walked.
     let lower = source.text.to_ascii_lowercase();
-    let literal_secrets = if lower.contains("passw") || lower.contains("://") {
+    // Only well-formed trees: rnix's string accessors assert on broken ones.
+    let literal_secrets = if errors.is_empty() && (lower.contains("passw") || lower.contains("://"))
+    {
         crate::model::literals::scan(id, &root)
     } else {
         Vec::new()
