@@ -191,7 +191,13 @@ fn evaluate(
         files.push(p.source);
     }
     let dirs = files.iter().map(|f| f.dir()).collect();
-    let ev = Evaluator::new(dirs, Limits::default());
+    let limits = Limits {
+        max_total_steps: Limits::default()
+            .max_total_steps
+            .max(files.len() as u64 * 2_000),
+        ..Limits::default()
+    };
+    let ev = Evaluator::new(dirs, limits);
     let abs: Vec<PathBuf> = files.iter().map(|f| f.abs_path.clone()).collect();
     ev.set_importable(
         &root,
@@ -322,6 +328,9 @@ fn evaluate(
     );
     sort_diagnostics(&mut diagnostics, &files);
     phase("rules", t);
+    if std::env::var_os("DBPROV_TIMINGS").is_some() {
+        eprintln!("dbprov: evaluation steps: {}", ev.total_steps());
+    }
     if LEAVE_TO_EXIT.load(std::sync::atomic::Ordering::Relaxed) {
         // Freeing every thunk one by one takes longer than the process's exit.
         std::mem::forget(ev);

@@ -33,7 +33,11 @@ pub trait ConfigResolver {
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     pub max_depth: u32,
+    /// Per unit of work (see [`Evaluator::reset_budget`]).
     pub max_steps: u64,
+    /// For the whole analysis: many units each spending their budget must
+    /// not add up to minutes.
+    pub max_total_steps: u64,
 }
 
 impl Default for Limits {
@@ -41,6 +45,7 @@ impl Default for Limits {
         Limits {
             max_depth: 2_000,
             max_steps: 2_000_000,
+            max_total_steps: 10_000_000,
         }
     }
 }
@@ -60,6 +65,7 @@ pub struct Evaluator {
     root: RefCell<PathBuf>,
     depth: Cell<u32>,
     steps: Cell<u64>,
+    total_steps: Cell<u64>,
 }
 
 impl Evaluator {
@@ -74,6 +80,7 @@ impl Evaluator {
             root: RefCell::new(PathBuf::new()),
             depth: Cell::new(0),
             steps: Cell::new(0),
+            total_steps: Cell::new(0),
         }
     }
 
@@ -101,6 +108,11 @@ impl Evaluator {
     /// expression cannot starve the rest of the analysis.
     pub fn reset_budget(&self) {
         self.steps.set(0);
+    }
+
+    /// Evaluation steps spent so far in the whole analysis.
+    pub fn total_steps(&self) -> u64 {
+        self.total_steps.get()
     }
 
     /// The root scope for expressions of `file`.
@@ -230,6 +242,18 @@ impl Evaluator {
     fn enter(&self, span: Span) -> Result<(), Val> {
         let steps = self.steps.get() + 1;
         self.steps.set(steps);
+        let total = self.total_steps.get() + 1;
+        self.total_steps.set(total);
+        if total > self.limits.max_total_steps {
+            return Err(Val::unresolved(
+                Reason::Limit,
+                format!(
+                    "the analysis exceeded its total of {} evaluation steps",
+                    self.limits.max_total_steps
+                ),
+                span,
+            ));
+        }
         if steps > self.limits.max_steps {
             return Err(Val::unresolved(
                 Reason::Limit,
@@ -561,6 +585,9 @@ impl Evaluator {
                     match self.coerce_interpolated(&v) {
                         Ok(piece) => out.push_str(&piece),
                         Err(u) => return u,
+                    }
+                    if out.len() > value::MAX_STRING_LEN {
+                        return ops::too_large("string", span);
                     }
                 }
             }

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use rnix::ast::{self, BinOpKind, UnaryOpKind};
 
 use super::env::Env;
-use super::value::{Attrs, Item, List, Reason, Val, V};
+use super::value::{Attrs, Item, List, Reason, Val, MAX_LIST_LEN, MAX_STRING_LEN, V};
 use super::Evaluator;
 use crate::source::Span;
 
@@ -139,6 +139,9 @@ impl Evaluator {
                     )
                 }
             }
+        }
+        if items.len() > MAX_LIST_LEN {
+            return too_large("list", span);
         }
         Val::new(V::List(Rc::new(List { items })), span)
     }
@@ -294,8 +297,18 @@ fn update(lv: Val, rv: Val, span: Span) -> Val {
     Val::new(V::Attrs(Rc::new(Attrs { map, open })), span)
 }
 
+/// A value too large to build: unresolved with reason `limit`.
+pub(super) fn too_large(what: &str, span: Span) -> Val {
+    Val::unresolved(
+        Reason::Limit,
+        format!("the {what} would be too large to compute"),
+        span,
+    )
+}
+
 fn add(lv: Val, rv: Val, span: Span) -> Val {
     match (&lv.v, &rv.v) {
+        (V::Str(a), V::Str(b)) if a.len() + b.len() > MAX_STRING_LEN => too_large("string", span),
         (V::Str(a), V::Str(b)) => Val::str(&format!("{a}{b}"), span),
         (V::Path(a), V::Str(b)) => {
             let joined = format!("{}{}", a.display(), b);

@@ -380,6 +380,9 @@ pub fn mk_if(condition: Thunk, content: Thunk, span: Span) -> Val {
 }
 
 fn list(items: Vec<Item>, span: Span) -> Val {
+    if items.len() > super::value::MAX_LIST_LEN {
+        return super::ops::too_large("list", span);
+    }
     Val::new(V::List(Rc::new(List { items })), span)
 }
 
@@ -693,6 +696,9 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
         ToString => {
             let v = ev.force(&args[0]);
             match to_string(ev, &v, span) {
+                Ok(s) if s.len() > super::value::MAX_STRING_LEN => {
+                    super::ops::too_large("string", span)
+                }
                 Ok(s) => Val::str(&s, span),
                 Err(u) => u,
             }
@@ -722,6 +728,11 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
                     Ok(s) => parts.push(s.to_string()),
                     Err(u) => return u,
                 }
+            }
+            if parts.iter().map(|p| p.len() + sep.len()).sum::<usize>()
+                > super::value::MAX_STRING_LEN
+            {
+                return super::ops::too_large("string", span);
             }
             Val::str(&parts.join(&sep), span)
         }
@@ -898,6 +909,9 @@ pub fn to_string(ev: &Evaluator, v: &Val, span: Span) -> Result<String, Val> {
                 let Item::Known(t) = i else { unreachable!() };
                 let x = ev.force(t);
                 out.push_str(&to_string(ev, &x, span)?);
+                if out.len() > super::value::MAX_STRING_LEN {
+                    return Err(super::ops::too_large("string", span));
+                }
                 let empty_list = matches!(&x.v, V::List(inner) if inner.items.is_empty());
                 if k + 1 < n && !empty_list {
                     out.push(' ');
@@ -954,6 +968,9 @@ fn replace_strings(ev: &Evaluator, args: &[Thunk], span: Span) -> Val {
     let mut out: Vec<u8> = Vec::new();
     let mut p = 0;
     while p <= bytes.len() {
+        if out.len() > super::value::MAX_STRING_LEN {
+            return super::ops::too_large("string", span);
+        }
         let mut found = false;
         for (f, t) in from.iter().zip(to.iter()) {
             if bytes[p..].starts_with(f.as_bytes()) {
@@ -976,6 +993,9 @@ fn replace_strings(ev: &Evaluator, args: &[Thunk], span: Span) -> Val {
             }
             p += 1;
         }
+    }
+    if out.len() > super::value::MAX_STRING_LEN {
+        return super::ops::too_large("string", span);
     }
     match String::from_utf8(out) {
         Ok(s) => Val::str(&s, span),

@@ -171,6 +171,7 @@ fn depth_bound_is_a_limit_not_a_crash() {
         let ev = evaluator(Limits {
             max_depth: 100,
             max_steps: 2_000_000,
+            ..Limits::default()
         });
         let v = whnf_with(
             &ev,
@@ -198,6 +199,7 @@ fn step_bound_is_a_limit_and_the_budget_resets() {
         let ev = evaluator(Limits {
             max_depth: 2_000,
             max_steps: 10_000,
+            ..Limits::default()
         });
         let fib = "let fib = n: if n < 2 then n else fib (n - 1) + fib (n - 2); in fib 20";
         let v = whnf_with(&ev, fib);

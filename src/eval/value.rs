@@ -74,6 +74,13 @@ impl Unresolved {
     }
 }
 
+/// Lists longer than this are not built: doubling `a ++ a` thirty times
+/// would exhaust memory long before the step budget.
+pub const MAX_LIST_LEN: usize = 1 << 20;
+
+/// Strings longer than this (in bytes) are not built, for the same reason.
+pub const MAX_STRING_LEN: usize = 16 << 20;
+
 /// Identifies a module system (one NixOS configuration) for `config` references.
 pub type SystemId = u32;
 
