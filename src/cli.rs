@@ -139,8 +139,9 @@ pub struct Fatal(pub String);
 pub fn run(cli: Cli) -> Result<i32, Fatal> {
     if let Some(n) = cli.threads {
         // A second initialisation (tests in one process) is harmless.
+        // More threads than this only cost memory and start-up time.
         let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
+            .num_threads(n.clamp(1, 64))
             .build_global();
     }
     let color = !cli.no_color

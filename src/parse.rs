@@ -242,11 +242,13 @@ fn too_deep(text: &str) -> Option<(usize, String)> {
         match b {
             b';' | b',' | b'(' | b')' | b'[' | b']' | b'{' | b'}' => chain = 0,
             b'+' | b'-' | b'*' | b'/' | b'!' | b'&' | b'|' | b'=' | b'<' | b'>' | b'?' => {
+                // Operators are at most three characters: look no further.
                 let len = bytes[i..]
                     .iter()
+                    .take(4)
                     .take_while(|c| b"+-*/!&|=<>?".contains(c))
                     .count();
-                if standalone(len) {
+                if len < 4 && standalone(len) {
                     chain += 1;
                     if chain > MAX_CHAIN {
                         return Some((i, format!("more than {MAX_CHAIN} operators in one expression: too long a chain to parse")));

@@ -221,7 +221,9 @@ impl Evaluator {
             {
                 Some(r) => {
                     let path = path.clone();
-                    let out = r.resolve(self, &path, v.span);
+                    // Each reference resolved counts as a level: a chain of
+                    // `config` references cannot exhaust the stack.
+                    let out = self.guarded(v.span, || r.resolve(self, &path, v.span));
                     self.whnf(out)
                 }
                 None => Val::unresolved(
