@@ -44,8 +44,8 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_depth: 2_000,
-            max_steps: 2_000_000,
-            max_total_steps: 10_000_000,
+            max_steps: 1_000_000,
+            max_total_steps: 4_000_000,
         }
     }
 }
