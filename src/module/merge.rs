@@ -213,55 +213,42 @@ fn guard_span(cond: &Thunk, u: &Unresolved) -> Span {
     }
 }
 
-/// The `mkOverride` priority of a value, and the value it wraps.
-fn strip_override(ev: &Evaluator, v: Val) -> Result<(i64, Val), Unresolved> {
-    if let V::Attrs(a) = &v.v {
-        if type_tag(ev, a).as_deref() == Some("override") {
-            let (Some(p), Some(c)) = (a.get("priority"), a.get("content")) else {
-                return Err(Unresolved::new(
-                    Reason::EvalError,
-                    "malformed mkOverride",
-                    v.span,
-                ));
-            };
-            let pv = ev.force(&p.value);
-            return match &pv.v {
-                V::Int(n) => Ok((*n, ev.force(&c.value))),
-                V::Unresolved(u) => Err((**u).clone()),
-                _ => Err(Unresolved::new(
-                    Reason::EvalError,
-                    "mkOverride priority is not an integer",
-                    v.span,
-                )),
-            };
-        }
+/// Unwraps one `{ _type = tag; priority; content; }` layer (`mkOverride`,
+/// `mkOrder`): its priority and the value it wraps; `plain` when `v` is not
+/// so wrapped.
+fn strip_priority(ev: &Evaluator, v: Val, tag: &str, plain: i64) -> Result<(i64, Val), Unresolved> {
+    let V::Attrs(a) = &v.v else {
+        return Ok((plain, v));
+    };
+    if type_tag(ev, a).as_deref() != Some(tag) {
+        return Ok((plain, v));
     }
-    Ok((PRIORITY_PLAIN, v))
+    let (Some(p), Some(c)) = (a.get("priority"), a.get("content")) else {
+        return Err(Unresolved::new(
+            Reason::EvalError,
+            format!("malformed `{tag}` wrapper"),
+            v.span,
+        ));
+    };
+    match &ev.force(&p.value).v {
+        V::Int(n) => Ok((*n, ev.force(&c.value))),
+        V::Unresolved(u) => Err((**u).clone()),
+        _ => Err(Unresolved::new(
+            Reason::EvalError,
+            format!("the priority of a `{tag}` wrapper is not an integer"),
+            v.span,
+        )),
+    }
 }
 
+/// The `mkOverride` priority of a value, and the value it wraps.
+fn strip_override(ev: &Evaluator, v: Val) -> Result<(i64, Val), Unresolved> {
+    strip_priority(ev, v, "override", PRIORITY_PLAIN)
+}
+
+/// The `mkOrder` priority of a value, and the value it wraps.
 fn strip_order(ev: &Evaluator, v: Val) -> Result<(i64, Val), Unresolved> {
-    if let V::Attrs(a) = &v.v {
-        if type_tag(ev, a).as_deref() == Some("order") {
-            let (Some(p), Some(c)) = (a.get("priority"), a.get("content")) else {
-                return Err(Unresolved::new(
-                    Reason::EvalError,
-                    "malformed mkOrder",
-                    v.span,
-                ));
-            };
-            let pv = ev.force(&p.value);
-            return match &pv.v {
-                V::Int(n) => Ok((*n, ev.force(&c.value))),
-                V::Unresolved(u) => Err((**u).clone()),
-                _ => Err(Unresolved::new(
-                    Reason::EvalError,
-                    "mkOrder priority is not an integer",
-                    v.span,
-                )),
-            };
-        }
-    }
-    Ok((ORDER_PLAIN, v))
+    strip_priority(ev, v, "order", ORDER_PLAIN)
 }
 
 /// The priority a guarded definition would have if its guard held, when it can
