@@ -241,6 +241,13 @@ fn too_deep(text: &str) -> Option<(usize, String)> {
         };
         match b {
             b';' | b',' | b'(' | b')' | b'[' | b']' | b'{' | b'}' => chain = 0,
+            // Every `!` (but `!=`) nests a negation, however it is spaced.
+            b'!' if bytes.get(i + 1) != Some(&b'=') => {
+                chain += 1;
+                if chain > MAX_CHAIN {
+                    return Some((i, format!("more than {MAX_CHAIN} operators in one expression: too long a chain to parse")));
+                }
+            }
             b'+' | b'-' | b'*' | b'/' | b'!' | b'&' | b'|' | b'=' | b'<' | b'>' | b'?' => {
                 // Operators are at most three characters: look no further.
                 let len = bytes[i..]

@@ -461,6 +461,19 @@ fn negation_run_of_10_million_without_spaces() {
     );
 }
 
+/// 1,000,000 nested `!` in lines of 4,000: no line is a 4,096-character run,
+/// and a run of `!` counts once towards the operator chain, so neither bound
+/// applies — yet it is a million nested unary operators, which rnix's tree
+/// building (rowan's node hashing) handles in quadratic time.
+#[test]
+fn negation_nested_1_000_000_deep_over_lines() {
+    refused_by_the_parser(
+        "not-lines-1m",
+        &format!("{}true", format!("{}\n", "!".repeat(4_000)).repeat(250)),
+        DEEP_OR_CHAIN,
+    );
+}
+
 #[test]
 fn attribute_selection_chain_of_100_000() {
     refused_by_the_parser("select-100k", &format!("x{}", ".a".repeat(N)), CHAIN);
@@ -599,8 +612,9 @@ fn let_bindings_chained_100_000_long() {
 }
 
 /// `config.c0.v` is `config.c1.v`, … 120,000 times: each link is resolved
-/// through the module system, not through `eval`, so the evaluator's depth
-/// bound must apply there too. Either answer is right — `deep` enabled, or
+/// through the module system, not only through `eval`, so the evaluator's
+/// depth bound must apply there too (it once did not, and this
+/// overflowed the 512 MB analysis stack). Either answer is right — `deep` enabled, or
 /// unresolved with reason `limit` — a crash is not.
 #[test]
 fn config_reference_chain_120_000_long() {
