@@ -241,8 +241,17 @@ fn too_deep(text: &str) -> Option<(usize, String)> {
         };
         match b {
             b';' | b',' | b'(' | b')' | b'[' | b']' | b'{' | b'}' => chain = 0,
-            // Every `!` (but `!=`) nests a negation, however it is spaced.
+            // Every `!` (but `!=`) nests a negation, however it is spaced; so
+            // does a `-` that does not continue a name (`foo-bar`).
             b'!' if bytes.get(i + 1) != Some(&b'=') => {
+                chain += 1;
+                if chain > MAX_CHAIN {
+                    return Some((i, format!("more than {MAX_CHAIN} operators in one expression: too long a chain to parse")));
+                }
+            }
+            b'-' if i == 0
+                || !(bytes[i - 1].is_ascii_alphanumeric() || b"_'".contains(&bytes[i - 1])) =>
+            {
                 chain += 1;
                 if chain > MAX_CHAIN {
                     return Some((i, format!("more than {MAX_CHAIN} operators in one expression: too long a chain to parse")));

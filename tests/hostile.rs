@@ -474,6 +474,16 @@ fn negation_nested_1_000_000_deep_over_lines() {
     );
 }
 
+/// The same with unary minus: 1,000,000 nested `-` in lines of 4,000, then `1`.
+#[test]
+fn unary_minus_nested_1_000_000_deep_over_lines() {
+    refused_by_the_parser(
+        "minus-lines-1m",
+        &format!("{}1", format!("{}\n", "-".repeat(4_000)).repeat(250)),
+        DEEP_OR_CHAIN,
+    );
+}
+
 #[test]
 fn attribute_selection_chain_of_100_000() {
     refused_by_the_parser("select-100k", &format!("x{}", ".a".repeat(N)), CHAIN);
