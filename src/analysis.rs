@@ -121,8 +121,17 @@ pub fn analyse(
 /// With `DBPROV_TIMINGS` set, how long each phase took (on stderr).
 fn phase(name: &str, since: std::time::Instant) {
     if std::env::var_os("DBPROV_TIMINGS").is_some() {
+        // Resident memory after the phase, where the system tells it.
+        let rss = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .map(|l| l[6..].trim().to_string())
+            })
+            .unwrap_or_default();
         eprintln!(
-            "dbprov: {name}: {:.1} ms",
+            "dbprov: {name}: {:.1} ms (resident {rss})",
             since.elapsed().as_secs_f64() * 1000.0
         );
     }

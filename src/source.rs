@@ -74,13 +74,30 @@ impl SourceFile {
         }
     }
 
+    /// The 0-based line holding a byte offset.
+    pub fn line_index(&self, offset: u32) -> usize {
+        let offset = offset.min(self.text.len() as u32);
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    /// The byte range of lines `first..=last` (0-based, clamped), newlines included.
+    pub fn lines_range(&self, first: usize, last: usize) -> std::ops::Range<usize> {
+        let count = self.line_starts.len();
+        let start = self.line_starts[first.min(count - 1)] as usize;
+        let end = self
+            .line_starts
+            .get(last.saturating_add(1))
+            .map_or(self.text.len(), |&e| e as usize);
+        start..end.max(start)
+    }
+
     /// Converts a byte offset to a 1-based line and character column.
     pub fn line_col(&self, offset: u32) -> LineCol {
         let offset = offset.min(self.text.len() as u32);
-        let line = match self.line_starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
+        let line = self.line_index(offset);
         let start = self.line_starts[line] as usize;
         let mut end = offset as usize;
         while !self.text.is_char_boundary(end) {

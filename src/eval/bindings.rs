@@ -15,13 +15,32 @@ use super::value::{Attr, Attrs, Reason, Thunk, ThunkCell, Unresolved, Val, V};
 use super::Evaluator;
 use crate::source::Span;
 
-/// An attribute before it becomes a thunk: nested keys are merged first.
+/// An attribute before it becomes a thunk.
 enum Pending {
     Expr(ast::Expr),
     Thunk(Thunk),
-    Nested(BTreeMap<Rc<str>, (Pending, Span)>),
+    /// A set built from several bindings (`a.b = 1; a.c = 2;`). Its own
+    /// names are worked out only when it is forced: most nested config
+    /// (`environment.etc."x".text = …`) is never read.
+    Nested(Vec<Part>),
     /// Defined twice (the static check reports it for the file).
     Duplicate(Span),
+}
+
+/// One binding that contributes to a nested set.
+pub(super) enum Part {
+    /// `a = { … };`: a literal set, merged one level with the others.
+    Set(ast::AttrSet),
+    /// `a.b.c = value;`: the keys after `a`, not yet computed.
+    Path(Vec<ast::Attr>, ast::Expr),
+}
+
+/// A nested set waiting to be built. Like Nix's nested set expressions it
+/// is evaluated where the values of its binding block are: in a `rec` set
+/// or `let`, its keys and `inherit`s see the block's own names.
+pub(super) struct NestedSet {
+    parts: Vec<Part>,
+    env: Env,
 }
 
 /// What a binding block produces: its attributes, whether some names could not
@@ -111,140 +130,173 @@ impl Evaluator {
                     let (Some(path), Some(value)) = (apv.attrpath(), apv.value()) else {
                         continue;
                     };
-                    let mut keys = Vec::new();
-                    let mut skip = false;
-                    for attr in path.attrs() {
-                        let span = Span::of(file, attr.syntax());
-                        match self.attr_name(&attr, envs.key) {
-                            Ok(Some(n)) => keys.push((n, span)),
-                            Ok(None) => {
-                                skip = true;
-                                break;
-                            }
-                            Err(u) => {
-                                let u = Rc::new(u);
-                                if u.is_failure() {
-                                    out.failure.get_or_insert(u.clone());
-                                }
-                                out.open = Some(u);
-                                skip = true;
-                                break;
-                            }
-                        }
-                    }
-                    if skip || keys.is_empty() {
+                    let mut attrs = path.attrs();
+                    let Some(first) = attrs.next() else {
                         continue;
-                    }
-                    if dynamic && out.map.contains_key(&keys[0].0) {
+                    };
+                    let rest: Vec<ast::Attr> = attrs.collect();
+                    let Some(key) = self.key_of(&first, envs.key, file, out) else {
+                        continue;
+                    };
+                    if dynamic && out.map.contains_key(&key.0) {
                         // "dynamic attribute 'a' already defined": the whole set fails.
                         out.failure.get_or_insert_with(|| {
                             Rc::new(Unresolved::new(
                                 Reason::EvalError,
-                                format!("dynamic attribute '{}' already defined", keys[0].0),
-                                keys[0].1,
+                                format!("dynamic attribute '{}' already defined", key.0),
+                                key.1,
                             ))
                         });
                         continue;
                     }
-                    self.insert_path(&mut out.map, &keys, value, envs);
+                    self.insert_path(&mut out.map, key, rest, value);
                 }
             }
         }
     }
 
-    /// Nix's `addAttr` for one binding `k1.k2…kn = value`.
+    /// The name of one key, or `None` when the binding is skipped: a `null`
+    /// dynamic key (as Nix does), or a name that cannot be computed (noted
+    /// in `out`).
+    fn key_of(
+        &self,
+        attr: &ast::Attr,
+        env: &Env,
+        file: crate::source::FileId,
+        out: &mut Collected,
+    ) -> Option<(Rc<str>, Span)> {
+        let span = Span::of(file, attr.syntax());
+        match self.attr_name(attr, env) {
+            Ok(Some(n)) => Some((n, span)),
+            Ok(None) => None,
+            Err(u) => {
+                let u = Rc::new(u);
+                if u.is_failure() {
+                    out.failure.get_or_insert(u.clone());
+                }
+                out.open = Some(u);
+                None
+            }
+        }
+    }
+
+    /// Nix's `addAttr` for one binding `name.rest… = value`, one level: the
+    /// keys in `rest` are computed when the nested set is forced.
     fn insert_path(
         &self,
         map: &mut BTreeMap<Rc<str>, (Pending, Span)>,
-        keys: &[(Rc<str>, Span)],
+        (name, span): (Rc<str>, Span),
+        rest: Vec<ast::Attr>,
         value: ast::Expr,
-        envs: &Envs,
     ) {
-        let (name, span) = &keys[0];
-        if keys.len() == 1 {
-            let Some(existing) = map.get_mut(name) else {
-                map.insert(name.clone(), (Pending::Expr(value), *span));
+        if rest.is_empty() {
+            let Some(existing) = map.get_mut(&name) else {
+                map.insert(name, (Pending::Expr(value), span));
                 return;
             };
             // Both literal sets: merge one level; any name in both is a duplicate.
-            let existing_set = match &existing.0 {
-                Pending::Nested(_) => true,
-                Pending::Expr(e) => literal_set(e).is_some(),
-                _ => false,
-            };
-            let Some(new_set) = literal_set(&value).filter(|_| existing_set) else {
-                existing.0 = Pending::Duplicate(*span);
+            let Some(new_set) = literal_set(&value) else {
+                existing.0 = Pending::Duplicate(span);
                 return;
             };
-            if let Pending::Expr(e) = &existing.0 {
-                let inner = self.expand(&literal_set(e).expect("checked"), envs);
-                existing.0 = Pending::Nested(inner);
-            }
-            let added = self.expand(&new_set, envs);
-            if let Pending::Nested(inner) = &mut existing.0 {
-                for (k, (p, s)) in added {
-                    match inner.get_mut(&k) {
-                        Some(slot) => slot.0 = Pending::Duplicate(s),
-                        None => {
-                            inner.insert(k, (p, s));
-                        }
+            match &mut existing.0 {
+                Pending::Nested(parts) => parts.push(Part::Set(new_set)),
+                Pending::Expr(e) => match literal_set(e) {
+                    Some(old) => {
+                        existing.0 = Pending::Nested(vec![Part::Set(old), Part::Set(new_set)])
                     }
-                }
+                    None => existing.0 = Pending::Duplicate(span),
+                },
+                other => *other = Pending::Duplicate(span),
             }
             return;
         }
-        let entry = map.entry(name.clone()).or_insert_with(|| {
+        let entry = map.entry(name).or_insert_with(|| {
             // The set a dotted key creates spans the key to the end of the value.
             let end = u32::from(value.syntax().text_range().end()).max(span.end);
-            (Pending::Nested(BTreeMap::new()), Span { end, ..*span })
+            (Pending::Nested(Vec::new()), Span { end, ..span })
         });
-        if let Pending::Expr(e) = &entry.0 {
-            // `a = { b = 1; }; a.c = 2;`: descend into the literal set.
-            match literal_set(e) {
-                Some(set) => entry.0 = Pending::Nested(self.expand(&set, envs)),
-                None => {
-                    entry.0 = Pending::Duplicate(*span);
-                    return;
-                }
-            }
-        }
+        let path = Part::Path(rest, value);
         match &mut entry.0 {
-            Pending::Nested(inner) => self.insert_path(inner, &keys[1..], value, envs),
-            other => *other = Pending::Duplicate(*span),
+            Pending::Nested(parts) => parts.push(path),
+            // `a = { b = 1; }; a.c = 2;`: descend into the literal set.
+            Pending::Expr(e) => match literal_set(e) {
+                Some(set) => entry.0 = Pending::Nested(vec![Part::Set(set), path]),
+                None => entry.0 = Pending::Duplicate(span),
+            },
+            other => *other = Pending::Duplicate(span),
         }
     }
 
     /// The bindings of a literal (non-`rec`) set, evaluated in the same scope.
-    fn expand(&self, set: &ast::AttrSet, envs: &Envs) -> BTreeMap<Rc<str>, (Pending, Span)> {
-        let mut out = Collected::default();
-        self.collect(set, envs, false, &mut out);
-        self.collect(set, envs, true, &mut out);
-        out.map
+    fn expand(&self, set: &ast::AttrSet, envs: &Envs, out: &mut Collected) {
+        self.collect(set, envs, false, out);
+        self.collect(set, envs, true, out);
     }
 
-    fn materialize(&self, pending: Pending, span: Span, value_env: &Env) -> Thunk {
-        match pending {
-            Pending::Expr(e) => ThunkCell::expr(e, value_env.clone()),
-            Pending::Thunk(t) => t,
-            Pending::Nested(map) => {
-                let mut attrs = BTreeMap::new();
-                for (k, (p, s)) in map {
-                    attrs.insert(
-                        k,
-                        Attr {
-                            value: self.materialize(p, s, value_env),
-                            key_span: s,
-                        },
-                    );
+    /// Builds a nested set from its parts, in binding order: the first
+    /// literal set is its start, a later one may add only new names.
+    pub(super) fn build_nested(&self, nested: NestedSet, span: Span) -> Val {
+        let envs = Envs {
+            key: &nested.env,
+            outer: &nested.env,
+            value: &nested.env,
+        };
+        let mut out = Collected::default();
+        for (i, part) in nested.parts.into_iter().enumerate() {
+            match part {
+                Part::Set(set) if i == 0 => self.expand(&set, &envs, &mut out),
+                Part::Set(set) => {
+                    let mut added = Collected::default();
+                    self.expand(&set, &envs, &mut added);
+                    for (k, (p, s)) in added.map {
+                        match out.map.get_mut(&k) {
+                            Some(slot) => slot.0 = Pending::Duplicate(s),
+                            None => {
+                                out.map.insert(k, (p, s));
+                            }
+                        }
+                    }
+                    out.open = added.open.or(out.open);
+                    out.failure = out.failure.or(added.failure);
                 }
-                ThunkCell::done(Val::new(
-                    V::Attrs(Rc::new(Attrs {
-                        map: attrs,
-                        open: None,
-                    })),
-                    span,
-                ))
+                Part::Path(keys, value) => {
+                    let mut keys = keys.into_iter();
+                    let first = keys.next().expect("a path part has a key");
+                    if let Some(key) = self.key_of(&first, envs.key, envs.key.file, &mut out) {
+                        self.insert_path(&mut out.map, key, keys.collect(), value);
+                    }
+                }
             }
+        }
+        if let Some(f) = out.failure {
+            return Val::new(V::Unresolved(f), span);
+        }
+        let mut attrs = BTreeMap::new();
+        for (k, (p, s)) in out.map {
+            let value = self.materialize(p, s, &envs);
+            attrs.insert(k, Attr { value, key_span: s });
+        }
+        Val::new(
+            V::Attrs(Rc::new(Attrs {
+                map: attrs,
+                open: out.open,
+            })),
+            span,
+        )
+    }
+
+    fn materialize(&self, pending: Pending, span: Span, envs: &Envs) -> Thunk {
+        match pending {
+            Pending::Expr(e) => ThunkCell::expr(e, envs.value.clone()),
+            Pending::Thunk(t) => t,
+            Pending::Nested(parts) => ThunkCell::nested(
+                NestedSet {
+                    parts,
+                    env: envs.value.clone(),
+                },
+                span,
+            ),
             Pending::Duplicate(s) => ThunkCell::done(Val::error("attribute already defined", s)),
         }
     }
@@ -266,7 +318,7 @@ impl Evaluator {
         self.collect(node, &statics, false, &mut out);
         let mut attrs = BTreeMap::new();
         for (k, (p, s)) in std::mem::take(&mut out.map) {
-            let value = self.materialize(p, s, &value_env);
+            let value = self.materialize(p, s, &statics);
             if recursive {
                 value_env.insert(k.clone(), value.clone());
             }
@@ -292,7 +344,7 @@ impl Evaluator {
         if out.map.len() > statics_count {
             for (k, (p, s)) in out.map {
                 if let std::collections::btree_map::Entry::Vacant(slot) = attrs.entry(k) {
-                    let value = self.materialize(p, s, &value_env);
+                    let value = self.materialize(p, s, &dynamics);
                     slot.insert(Attr { value, key_span: s });
                 }
             }

@@ -197,6 +197,7 @@ impl Evaluator {
             }
             ThunkState::Expr(e, env) => self.eval(&e, &env),
             ThunkState::Apply(f, arg, span) => self.apply(f, arg, span),
+            ThunkState::Nested(set) => self.build_nested(*set, t.span()),
         };
         // A limit hit is not a property of the value: leave it re-evaluable... but
         // caching keeps exponential expressions from being retried forever.

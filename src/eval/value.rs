@@ -92,6 +92,8 @@ pub struct ThunkCell(pub(super) RefCell<ThunkState>, Span);
 pub(super) enum ThunkState {
     Expr(rnix::ast::Expr, Env),
     Apply(Val, Thunk, Span),
+    /// A set written as several bindings (`a.b = 1; a.c = 2;`), built when forced.
+    Nested(Box<super::bindings::NestedSet>),
     Done(Val),
     /// Being forced right now: forcing it again is a cycle.
     Forcing,
@@ -109,6 +111,12 @@ impl ThunkCell {
     pub fn apply(f: Val, arg: Thunk, span: Span) -> Thunk {
         Rc::new(ThunkCell(
             RefCell::new(ThunkState::Apply(f, arg, span)),
+            span,
+        ))
+    }
+    pub(super) fn nested(set: super::bindings::NestedSet, span: Span) -> Thunk {
+        Rc::new(ThunkCell(
+            RefCell::new(ThunkState::Nested(Box::new(set))),
             span,
         ))
     }

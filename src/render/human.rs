@@ -2,38 +2,41 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::SourceFile;
 
 /// A diagnostic as miette sees it: labels in the primary file are drawn in
 /// one snippet; labels in other files become related diagnostics.
-struct Rendered {
+struct Rendered<'f> {
     message: String,
     code: String,
     severity: miette::Severity,
     help: Option<String>,
-    source: Option<NamedSource<String>>,
+    source: Option<FileSource<'f>>,
     labels: Vec<LabeledSpan>,
-    related: Vec<Rendered>,
+    related: Vec<Rendered<'f>>,
 }
 
-impl fmt::Debug for Rendered {
+impl fmt::Debug for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl fmt::Display for Rendered {
+impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for Rendered {}
+impl std::error::Error for Rendered<'_> {}
 
-impl miette::Diagnostic for Rendered {
+impl miette::Diagnostic for Rendered<'_> {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         (!self.code.is_empty()).then(|| Box::new(&self.code) as Box<dyn fmt::Display>)
     }
@@ -68,8 +71,49 @@ fn severity(s: Severity) -> miette::Severity {
     }
 }
 
-fn named(f: &SourceFile) -> NamedSource<String> {
-    NamedSource::new(f.rel_path.clone(), f.text.to_string())
+/// A file as miette reads it. miette's own sources find a span's lines by
+/// scanning from the top of the file, once per diagnostic: hundreds of
+/// diagnostics in a settings file of thousands of lines made rendering
+/// quadratic. This one cuts the window of lines from the file's line index
+/// and lets miette scan only that.
+struct FileSource<'f> {
+    file: &'f SourceFile,
+}
+
+impl SourceCode for FileSource<'_> {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let f = self.file;
+        let start = span.offset().min(f.text.len());
+        let end = (span.offset() + span.len()).min(f.text.len());
+        let first = f
+            .line_index(start as u32)
+            .saturating_sub(context_lines_before);
+        let last = f.line_index(end as u32) + context_lines_after;
+        let window = f.lines_range(first, last);
+        let local = SourceSpan::new((start - window.start).into(), end - start);
+        let text: &'a str = &f.text[window.clone()];
+        let inner = text.read_span(&local, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            f.rel_path.clone(),
+            inner.data(),
+            SourceSpan::new(
+                (inner.span().offset() + window.start).into(),
+                inner.span().len(),
+            ),
+            inner.line() + first,
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+fn named(f: &SourceFile) -> FileSource<'_> {
+    FileSource { file: f }
 }
 
 fn label(text: &str, span: crate::source::Span, primary: bool) -> LabeledSpan {
@@ -82,7 +126,7 @@ fn label(text: &str, span: crate::source::Span, primary: bool) -> LabeledSpan {
     }
 }
 
-fn to_rendered(d: &Diagnostic, files: &[SourceFile]) -> Rendered {
+fn to_rendered<'f>(d: &Diagnostic, files: &'f [SourceFile]) -> Rendered<'f> {
     let primary_file = d.primary.span.file;
     let mut labels = Vec::new();
     let mut related = Vec::new();
