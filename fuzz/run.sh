@@ -27,9 +27,9 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --version 0.13.2 --locked
 fi
 
-# Per-target libFuzzer options. The analysis leaks the Rc cycles of recursive
-# scopes (about 80 KB a run; see fuzz/README.md), hence the larger RSS limit
-# and, under AddressSanitizer, no leak detection.
+# Per-target libFuzzer options: a generous RSS limit (the fuzz trees' values
+# are bounded well below it) and, under AddressSanitizer, no leak detection
+# (see fuzz/README.md).
 common=(-timeout=10 -rss_limit_mb=4096 -print_final_stats=1)
 [ "$sanitizer" = none ] || common+=(-detect_leaks=0)
 # parse_check_bytes: a dictionary of Nix tokens and the names dbprov reads.

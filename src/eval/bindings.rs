@@ -4,13 +4,13 @@
 //! level; dynamic names come after the static ones (in a `rec` set they are
 //! evaluated in its scope) and may not repeat any name.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use rnix::ast::{self, HasEntry};
 use rowan::ast::AstNode;
 
-use super::env::{Env, Scope};
+use super::env::Env;
 use super::value::{Attr, Attrs, Reason, Thunk, ThunkCell, Unresolved, Val, V};
 use super::Evaluator;
 use crate::source::Span;
@@ -305,7 +305,7 @@ impl Evaluator {
     /// scope holds the bindings themselves.
     pub(super) fn bind(&self, node: &impl HasEntry, env: &Env, recursive: bool) -> (Bound, Env) {
         let value_env = if recursive {
-            Scope::child(env, HashMap::new())
+            self.child_scope(env)
         } else {
             env.clone()
         };

@@ -63,6 +63,13 @@ impl Scope {
         })
     }
 
+    /// Drops every variable (see `Evaluator`'s `Drop`).
+    pub fn clear(&self) {
+        if let ScopeKind::Vars(vars) = &self.kind {
+            vars.borrow_mut().clear();
+        }
+    }
+
     pub fn insert(&self, name: Rc<str>, value: Thunk) {
         if let ScopeKind::Vars(vars) = &self.kind {
             vars.borrow_mut().insert(name, value);

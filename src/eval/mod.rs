@@ -66,6 +66,30 @@ pub struct Evaluator {
     depth: Cell<u32>,
     steps: Cell<u64>,
     total_steps: Cell<u64>,
+    /// Scopes whose variables are added after they are made (`let`, `rec`,
+    /// function arguments): their thunks refer back to them, so `Rc` alone
+    /// never frees them. Emptied when the evaluator is dropped.
+    scopes: RefCell<Vec<std::rc::Weak<Scope>>>,
+}
+
+impl Drop for Evaluator {
+    fn drop(&mut self) {
+        // Break the cycles scope → thunk → environment → scope.
+        for scope in self.scopes.get_mut().drain(..) {
+            if let Some(scope) = scope.upgrade() {
+                scope.clear();
+            }
+        }
+    }
+}
+
+impl Evaluator {
+    /// A scope whose variables are inserted after it is made; freed with the evaluator.
+    pub(super) fn child_scope(&self, parent: &Env) -> Env {
+        let scope = Scope::child(parent, HashMap::new());
+        self.scopes.borrow_mut().push(Rc::downgrade(&scope));
+        scope
+    }
 }
 
 impl Evaluator {
@@ -81,6 +105,7 @@ impl Evaluator {
             depth: Cell::new(0),
             steps: Cell::new(0),
             total_steps: Cell::new(0),
+            scopes: RefCell::new(Vec::new()),
         }
     }
 
@@ -717,7 +742,7 @@ impl Evaluator {
         let Some(body) = c.lambda.body() else {
             return Val::error("lambda without body", span);
         };
-        let scope = Scope::child(&c.env, HashMap::new());
+        let scope = self.child_scope(&c.env);
         match c.lambda.param() {
             Some(ast::Param::IdentParam(p)) => {
                 if let Some(name) = p.ident().and_then(|i| i.ident_token()) {
