@@ -19,7 +19,8 @@ if [ -z "$deadnix" ]; then
   [ -x "$dir/deadnix/bin/deadnix" ] && deadnix="$dir/deadnix/bin/deadnix"
 fi
 
-# measure NAME BYTES FILES COMMAND...: best wall time of 3 runs, peak RSS of the last.
+# measure NAME BYTES FILES COMMAND...: best wall time of 3 runs, peak RSS of
+# the last; also left in $last_t (seconds) and $last_mb for the targets below.
 measure() {
   local name=$1 bytes=$2 files=$3; shift 3
   local best="" mem="" stats
@@ -32,11 +33,15 @@ measure() {
     if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
   done
   rm -f "$stats"
+  last_t=$best
+  last_mb=$(awk -v m="$mem" 'BEGIN { printf "%.1f", m / 1024 }')
   awk -v n="$name" -v t="$best" -v b="$bytes" -v f="$files" -v m="$mem" 'BEGIN {
     if (t == 0) t = 0.001;
     printf "%-34s %8.3f s %10.0f files/s %8.1f MB/s %8.1f MB peak\n", n, t, f / t, b / 1e6 / t, m / 1024 }'
 }
 
+declare -A check_t check_mb source_mb rnix_t deadnix_t
+editor_t=0
 printf "machine: %s, %s cores, %s\n" "$(uname -m)" "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 for n in 100 1000 10000; do
   tree="$dir/tree$n"
@@ -45,16 +50,40 @@ for n in 100 1000 10000; do
   bytes=$(find -L "$tree" -name '*.nix' -printf '%s\n' | awk '{s+=$1} END {print s}')
   echo "== $n services: $files files, $((bytes / 1000000)) MB"
   measure "dbprov check" "$bytes" "$files" "$dbprov" check --root "$tree"
+  check_t[$n]=$last_t
+  check_mb[$n]=$last_mb
+  source_mb[$n]=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
   measure "dbprov check --format json" "$bytes" "$files" "$dbprov" check --format json --root "$tree"
   measure "dbprov plan" "$bytes" "$files" "$dbprov" plan --root "$tree"
   measure "rnix alone (bench-parse)" "$bytes" "$files" "$dbprov" bench-parse "$tree"
+  rnix_t[$n]=$last_t
   if [ -n "$deadnix" ]; then
     measure "deadnix (reference)" "$bytes" "$files" "$deadnix" --fail "$tree"
+    deadnix_t[$n]=$last_t
   fi
   if [ "$n" = 1000 ]; then
     one=$(find -L "$tree/modules/server" -name 'svc00500.nix')
     rel=${one#"$tree/"}
     measure "editor check (--stdin-filename)" "$(stat -c %s "$one")" 1 \
       sh -c "\"$dbprov\" check --format short --root \"$tree\" --stdin-filename \"$rel\" \"$rel\" < \"$one\""
+    editor_t=$last_t
   fi
 done
+
+# The targets of issue 8, as ratios measured in this run.
+verdict() { # NAME VALUE LIMIT
+  awk -v n="$1" -v v="$2" -v l="$3" 'BEGIN {
+    printf "%-58s %10.3f  limit %10.3f  %s\n", n, v, l, (v < l ? "met" : "NOT MET") }'
+}
+echo "== targets"
+if [ -n "${deadnix_t[10000]:-}" ]; then
+  verdict "10,000 tree: check time / deadnix time" \
+    "$(awk -v a="${check_t[10000]}" -v b="${deadnix_t[10000]}" 'BEGIN { print a / b }')" 0.5
+fi
+verdict "10,000 tree: check time / rnix-alone time" \
+  "$(awk -v a="${check_t[10000]}" -v b="${rnix_t[10000]}" 'BEGIN { print a / b }')" 1.5
+verdict "1,000 tree: editor check (s)" "$editor_t" 0.050
+verdict "10,000 tree: peak MB / (3 x source MB + 50)" \
+  "$(awk -v m="${check_mb[10000]}" -v s="${source_mb[10000]}" 'BEGIN { print m / (3 * s + 50) }')" 1
+verdict "linearity: check time per service, 10,000 / 1,000 tree" \
+  "$(awk -v a="${check_t[10000]}" -v b="${check_t[1000]}" 'BEGIN { print (a / 10000) / (b / 1000) }')" 1.25
