@@ -31,8 +31,9 @@ enum Pending {
 pub(super) enum Part {
     /// `a = { … };`: a literal set, merged one level with the others.
     Set(ast::AttrSet),
-    /// `a.b.c = value;`: the keys after `a`, not yet computed.
-    Path(Vec<ast::Attr>, ast::Expr),
+    /// `a.b.c = value;`: the binding and the index of its next key; the
+    /// keys from there on are not computed yet.
+    Path(ast::AttrpathValue, usize),
 }
 
 /// A nested set waiting to be built. Like Nix's nested set expressions it
@@ -134,7 +135,7 @@ impl Evaluator {
                     let Some(first) = attrs.next() else {
                         continue;
                     };
-                    let rest: Vec<ast::Attr> = attrs.collect();
+                    let rest = attrs.next().is_some().then(|| (apv.clone(), 1));
                     let Some(key) = self.key_of(&first, envs.key, file, out) else {
                         continue;
                     };
@@ -186,10 +187,10 @@ impl Evaluator {
         &self,
         map: &mut BTreeMap<Rc<str>, (Pending, Span)>,
         (name, span): (Rc<str>, Span),
-        rest: Vec<ast::Attr>,
+        rest: Option<(ast::AttrpathValue, usize)>,
         value: ast::Expr,
     ) {
-        if rest.is_empty() {
+        let Some((binding, next)) = rest else {
             let Some(existing) = map.get_mut(&name) else {
                 map.insert(name, (Pending::Expr(value), span));
                 return;
@@ -210,13 +211,13 @@ impl Evaluator {
                 other => *other = Pending::Duplicate(span),
             }
             return;
-        }
+        };
         let entry = map.entry(name).or_insert_with(|| {
             // The set a dotted key creates spans the key to the end of the value.
             let end = u32::from(value.syntax().text_range().end()).max(span.end);
             (Pending::Nested(Vec::new()), Span { end, ..span })
         });
-        let path = Part::Path(rest, value);
+        let path = Part::Path(binding, next);
         match &mut entry.0 {
             Pending::Nested(parts) => parts.push(path),
             // `a = { b = 1; }; a.c = 2;`: descend into the literal set.
@@ -260,11 +261,15 @@ impl Evaluator {
                     out.open = added.open.or(out.open);
                     out.failure = out.failure.or(added.failure);
                 }
-                Part::Path(keys, value) => {
-                    let mut keys = keys.into_iter();
-                    let first = keys.next().expect("a path part has a key");
+                Part::Path(binding, next) => {
+                    let (Some(path), Some(value)) = (binding.attrpath(), binding.value()) else {
+                        continue;
+                    };
+                    let mut keys = path.attrs().skip(next);
+                    let Some(first) = keys.next() else { continue };
+                    let rest = keys.next().is_some().then(|| (binding.clone(), next + 1));
                     if let Some(key) = self.key_of(&first, envs.key, envs.key.file, &mut out) {
-                        self.insert_path(&mut out.map, key, keys.collect(), value);
+                        self.insert_path(&mut out.map, key, rest, value);
                     }
                 }
             }
