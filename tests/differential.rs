@@ -20,6 +20,8 @@
 //! `DBPROV_DIFFERENTIAL_VERBOSE=1` also lists the cases dbprov leaves
 //! unresolved where Nix gives a value.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -30,8 +32,9 @@ use std::time::{Duration, Instant};
 use dbprov::eval::strict::{eval_source, Strict};
 use serde_json::Value as Json;
 
+use common::NIX;
+
 const TABLE: &str = "tests/differential/cases.nix-list";
-const NIX: &str = "nix-instantiate";
 /// One Nix evaluation may not take longer than this.
 const NIX_TIMEOUT: Duration = Duration::from_secs(60);
 const STACK_BYTES: usize = 256 * 1024 * 1024;
@@ -124,30 +127,19 @@ struct NixEnv {
 impl NixEnv {
     fn new() -> NixEnv {
         let dir = std::env::temp_dir().join(format!("dbprov-differential-{}", std::process::id()));
-        for sub in ["state", "conf", "cache", "work"] {
-            std::fs::create_dir_all(dir.join(sub)).expect("create a temporary directory for Nix");
-        }
+        std::fs::create_dir_all(dir.join("work")).expect("create a temporary directory for Nix");
         NixEnv { dir }
     }
 
     fn command(&self, expr: &str) -> Command {
-        let mut cmd = Command::new(NIX);
+        let mut cmd = common::private_nix(&self.dir);
         // The leading space keeps an expression such as `-1 + 2` from being
         // taken for a command-line flag.
         let expr = format!(" {expr}");
-        cmd.args([
-            "--store", "dummy://", "--eval", "--strict", "--json", "-E", &expr,
-        ])
-        .current_dir(self.dir.join("work"))
-        .env("NIX_STATE_DIR", self.dir.join("state"))
-        .env("NIX_CONF_DIR", self.dir.join("conf"))
-        .env("NIX_USER_CONF_FILES", self.dir.join("conf/none.conf"))
-        .env("XDG_CACHE_HOME", self.dir.join("cache"))
-        .env("NIX_PATH", "")
-        .env_remove("NIX_REMOTE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        cmd.args(["--eval", "--strict", "--json", "-E", &expr])
+            .current_dir(self.dir.join("work"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         cmd
     }
 

@@ -19,14 +19,15 @@
 //!
 //! Environment: `DBPROV_SKIP_NIX=1` skips these tests.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::{repo, skip, text, TempDir};
 use std::sync::OnceLock;
 
 use serde_json::{json, Value as Json};
-
-const NIX: &str = "nix-instantiate";
 
 /// The stub nixpkgs and the expression that calls the flake with it. `root` is
 /// the repository root (passed with `--argstr`).
@@ -159,71 +160,8 @@ in {
 }
 "##;
 
-fn skip(test: &str) -> bool {
-    if std::env::var_os("DBPROV_SKIP_NIX").is_some_and(|v| v == "1") {
-        eprintln!("{test}: skipped (DBPROV_SKIP_NIX=1)");
-        return true;
-    }
-    false
-}
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A fresh temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(what: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "dbprov-flake-{what}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create a temporary directory");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Runs `nix-instantiate --store dummy:// ARGS` in a private environment: no
-/// daemon, no store, no user configuration, no `NIX_PATH`.
 fn nix(args: &[&str]) -> Output {
-    let tmp = TempDir::new("nix");
-    for sub in ["state", "conf", "cache"] {
-        std::fs::create_dir_all(tmp.0.join(sub)).expect("create a directory for Nix");
-    }
-    let out = Command::new(NIX)
-        .args(["--store", "dummy://"])
-        .args(args)
-        .current_dir(repo())
-        .env("NIX_STATE_DIR", tmp.0.join("state"))
-        .env("NIX_CONF_DIR", tmp.0.join("conf"))
-        .env("NIX_USER_CONF_FILES", tmp.0.join("conf/none.conf"))
-        .env("XDG_CACHE_HOME", tmp.0.join("cache"))
-        .env("NIX_PATH", "")
-        .env_remove("NIX_REMOTE")
-        .stdin(Stdio::null())
-        .output();
-    match out {
-        Ok(out) => out,
-        Err(e) => panic!(
-            "`{NIX}` cannot be run ({e}). The flake test needs real Nix: install Debian's nix-bin \
-             (`apt-get install -y nix-bin`), or set DBPROV_SKIP_NIX=1 to skip this test."
-        ),
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    common::nix(args, "The flake test")
 }
 
 /// The flake's outputs, evaluated once with the stub nixpkgs.

@@ -17,80 +17,18 @@
 //!
 //! Environment: `DBPROV_SKIP_NIX=1` skips these tests.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
+use std::process::Output;
+
+use common::{repo, skip, text, NIX};
 
 use serde_json::{json, Value as Json};
 
-const NIX: &str = "nix-instantiate";
 const FILES: [&str; 3] = ["nix/module.nix", "nix/collector.nix", "nix/lib.nix"];
 
-fn skip(test: &str) -> bool {
-    if std::env::var_os("DBPROV_SKIP_NIX").is_some_and(|v| v == "1") {
-        eprintln!("{test}: skipped (DBPROV_SKIP_NIX=1)");
-        return true;
-    }
-    false
-}
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A fresh temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "dbprov-nix-module-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        for sub in ["state", "conf", "cache"] {
-            std::fs::create_dir_all(dir.join(sub)).expect("create a temporary directory for Nix");
-        }
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Runs `nix-instantiate --store dummy:// ARGS` in the repository, in a
-/// private environment: no daemon, no store, no user configuration, no
-/// `NIX_PATH`.
 fn nix(args: &[&str]) -> Output {
-    let tmp = TempDir::new();
-    let out = Command::new(NIX)
-        .args(["--store", "dummy://"])
-        .args(args)
-        .current_dir(repo())
-        .env("NIX_STATE_DIR", tmp.0.join("state"))
-        .env("NIX_CONF_DIR", tmp.0.join("conf"))
-        .env("NIX_USER_CONF_FILES", tmp.0.join("conf/none.conf"))
-        .env("XDG_CACHE_HOME", tmp.0.join("cache"))
-        .env("NIX_PATH", "")
-        .env_remove("NIX_REMOTE")
-        .stdin(Stdio::null())
-        .output();
-    match out {
-        Ok(out) => out,
-        Err(e) => panic!(
-            "`{NIX}` cannot be run ({e}). The NixOS module test needs real Nix: install Debian's \
-             nix-bin (`apt-get install -y nix-bin`), or set DBPROV_SKIP_NIX=1 to skip this test."
-        ),
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    common::nix(args, "The NixOS module test")
 }
 
 /// Evaluates `expr` strictly (it may `import` the repository's files by
