@@ -93,6 +93,48 @@ pub fn corrected_identifier(name: &str) -> String {
     out
 }
 
+/// The contract half of DB003 and DB004: the `field` (`name` or `user`) of
+/// each postgresql entry must be a plain PostgreSQL identifier. `noun` is how
+/// the message calls it ("database name", "role"), `help_noun` how the help
+/// does ("database name", "role name").
+pub fn check_declared(
+    rule: &dyn Rule,
+    cx: &Context,
+    field: &'static str,
+    (noun, help_noun): (&str, &str),
+    out: &mut Vec<Diagnostic>,
+) {
+    for (service, decl) in declarations(cx.model) {
+        if decl.str_field("type") != Some("postgresql") {
+            continue;
+        }
+        let Some(value) = decl.field(field) else {
+            continue;
+        };
+        let Some(name) = value.value.as_str() else {
+            continue;
+        };
+        let Some(problem) = identifier_problem(name) else {
+            continue;
+        };
+        let fixed = corrected_identifier(name);
+        let d = rule
+            .diagnostic(
+                format!(
+                    "Service '{}' declares {noun} \"{name}\" that is not a valid PostgreSQL identifier: {problem}",
+                    service.name
+                ),
+                value.value_span,
+                &format!("try \"{fixed}\""),
+            )
+            .with_field(field)
+            .with_help(format!(
+                "A {help_noun} starts with a letter or '_', continues with letters, digits or '_', and has at most 63 bytes:\n\n  {field} = \"{fixed}\";"
+            ));
+        out.push(about_decl(d, service, decl));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,47 +183,5 @@ mod tests {
         for n in ["my-db", "1db", "é", "", "a b.c"] {
             assert_eq!(identifier_problem(&corrected_identifier(n)), None, "{n}");
         }
-    }
-}
-
-/// The contract half of DB003 and DB004: the `field` (`name` or `user`) of
-/// each postgresql entry must be a plain PostgreSQL identifier. `noun` is how
-/// the message calls it ("database name", "role"), `help_noun` how the help
-/// does ("database name", "role name").
-pub fn check_declared(
-    rule: &dyn Rule,
-    cx: &Context,
-    field: &'static str,
-    (noun, help_noun): (&str, &str),
-    out: &mut Vec<Diagnostic>,
-) {
-    for (service, decl) in declarations(cx.model) {
-        if decl.str_field("type") != Some("postgresql") {
-            continue;
-        }
-        let Some(value) = decl.field(field) else {
-            continue;
-        };
-        let Some(name) = value.value.as_str() else {
-            continue;
-        };
-        let Some(problem) = identifier_problem(name) else {
-            continue;
-        };
-        let fixed = corrected_identifier(name);
-        let d = rule
-            .diagnostic(
-                format!(
-                    "Service '{}' declares {noun} \"{name}\" that is not a valid PostgreSQL identifier: {problem}",
-                    service.name
-                ),
-                value.value_span,
-                &format!("try \"{fixed}\""),
-            )
-            .with_field(field)
-            .with_help(format!(
-                "A {help_noun} starts with a letter or '_', continues with letters, digits or '_', and has at most 63 bytes:\n\n  {field} = \"{fixed}\";"
-            ));
-        out.push(about_decl(d, service, decl));
     }
 }
