@@ -59,11 +59,7 @@ pub fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, String> 
             Err(err) => {
                 let path = err.path().map(|p| rel(root, p)).unwrap_or_default();
                 if include.is_match(&path) || err.loop_ancestor().is_some() {
-                    let message = if err.loop_ancestor().is_some() {
-                        "symlink loop".to_string()
-                    } else {
-                        err.to_string()
-                    };
+                    let message = walk_error_message(&err);
                     out.push(Found::Error {
                         rel_path: path,
                         message,
@@ -74,6 +70,30 @@ pub fn discover(root: &Path, settings: &Settings) -> Result<Vec<Found>, String> 
     }
     out.sort_by(|a, b| key(a).cmp(key(b)));
     Ok(out)
+}
+
+/// Why an entry could not be walked, without the absolute path walkdir puts
+/// in front (the diagnostic already names the file, relative to the root).
+fn walk_error_message(err: &walkdir::Error) -> String {
+    if err.loop_ancestor().is_some() {
+        return "a symbolic link loop".to_string();
+    }
+    let Some(io) = err.io_error() else {
+        return err.to_string();
+    };
+    // ELOOP: a chain of symbolic links that comes back on itself.
+    if io.raw_os_error() == Some(40) {
+        return "a symbolic link loop".to_string();
+    }
+    if io.kind() == std::io::ErrorKind::NotFound {
+        if let Some(target) = err.path().and_then(|p| std::fs::read_link(p).ok()) {
+            return format!(
+                "a broken symbolic link (its target {} does not exist)",
+                target.display()
+            );
+        }
+    }
+    io.to_string()
 }
 
 fn key(f: &Found) -> &str {

@@ -29,6 +29,9 @@ pub struct ParsedFile {
     pub literal_secrets: Vec<crate::model::literals::LiteralSecret>,
 }
 
+/// How the message of a file that could not be read begins.
+pub const UNREADABLE: &str = "cannot read file: ";
+
 /// Deeper bracket nesting than this is refused before rnix sees it: its
 /// recursive descent is slow there and can overflow the stack.
 pub const MAX_NESTING: usize = 1_000;
@@ -107,7 +110,7 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
     };
     let bytes = match bytes {
         Ok(b) => b,
-        Err(e) => return fail(Arc::from(""), format!("cannot read file: {e}")),
+        Err(e) => return fail(Arc::from(""), format!("{UNREADABLE}{e}")),
     };
     if bytes.contains(&0) {
         return fail(
@@ -120,10 +123,17 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let prefix = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
-            return fail(
+            let mut f = fail(
                 Arc::from(prefix),
                 format!("the file is not valid UTF-8 (invalid byte at offset {at})"),
             );
+            // At the bad byte: the end of the valid text kept before it.
+            f.errors[0].span = Span {
+                file: id,
+                start: at as u32,
+                end: at as u32,
+            };
+            return f;
         }
     };
     if let Some((offset, why)) = too_deep(&text) {

@@ -728,13 +728,20 @@ fn file_of_50_mb() {
 fn non_utf8_bytes() {
     let _g = shared();
     let tree = Tree::seed("non-utf8");
-    tree.module("bad.nix", b"{ x = \"caf\xe9\xff\xfe\"; }\n");
+    tree.module("bad.nix", b"{ x = 1;\n  y = \"caf\xe9\xff\xfe\"; }\n");
     let a = analyse(&tree, GUARD);
     expect_diag(
         &a.diagnostics,
         "DB000",
         "modules/server/bad.nix",
         &["not valid UTF-8"],
+    );
+    // At the first bad byte, after `  y = "caf`.
+    let d = diags_for(&a.diagnostics, "DB000", "modules/server/bad.nix")[0];
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(2), Some(11)),
+        "{d}"
     );
     assert_eq!(a.code, 1);
     assert_seed_planned(&a.report);
@@ -838,7 +845,7 @@ fn dangling_symlink() {
         &a.diagnostics,
         "DB000",
         "modules/server/x.nix",
-        &["cannot read file"],
+        &["x.nix cannot be read: a broken symbolic link (its target /nonexistent/x.nix does not exist)"],
     );
     assert_eq!(a.code, 1);
     assert_seed_planned(&a.report);
@@ -854,7 +861,12 @@ fn symlink_loop_between_two_files() {
     tree.import("a.nix");
     let a = analyse(&tree, GUARD);
     for f in ["modules/server/a.nix", "modules/server/b.nix"] {
-        expect_diag(&a.diagnostics, "DB000", f, &["cannot read file"]);
+        expect_diag(
+            &a.diagnostics,
+            "DB000",
+            f,
+            &["cannot be read: a symbolic link loop"],
+        );
     }
     assert_eq!(a.code, 1);
     assert_seed_planned(&a.report);
@@ -872,13 +884,13 @@ fn directory_symlink_to_its_parent() {
         &a.diagnostics,
         "DB000",
         "modules/server/media/up",
-        &["symlink loop"],
+        &["cannot be read: a symbolic link loop"],
     );
     expect_diag(
         &a.diagnostics,
         "DB000",
         "modules/server/auth/self",
-        &["symlink loop"],
+        &["cannot be read: a symbolic link loop"],
     );
     assert_eq!(a.code, 1);
     assert_seed_planned(&a.report);

@@ -23,15 +23,18 @@ impl Rule for SyntaxError {
             // mostly reports consequences of it.
             if let Some(e) = f.syntax_errors.first() {
                 let more = f.syntax_errors.len() - 1;
-                let mut d = self
-                    .diagnostic(
+                // Files that could not be read say so rather than "does not parse".
+                let (message, help) = match e.message.strip_prefix(crate::parse::UNREADABLE) {
+                    Some(why) => (
+                        format!("{} cannot be read: {why}", f.rel_path),
+                        "Make the file readable, or exclude it in dbprov.toml; until then nothing it defines is known to dbprov.",
+                    ),
+                    None => (
                         format!("{} does not parse: {}", f.rel_path, e.message),
-                        e.span,
-                        &e.message,
-                    )
-                    .with_help(
                         "Fix the syntax; until then nothing this file defines is known to dbprov (or to Nix).",
-                    );
+                    ),
+                };
+                let mut d = self.diagnostic(message, e.span, &e.message).with_help(help);
                 if more > 0 {
                     d = d.with_note(format!("{more} more syntax error(s) in this file"));
                 }
