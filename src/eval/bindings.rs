@@ -69,19 +69,61 @@ struct Collected {
     failure: Option<Rc<Unresolved>>,
 }
 
-/// Whether an entry's first name is computed (`${e}`, `"${e}"`).
-fn is_dynamic(entry: &ast::Entry) -> bool {
-    match entry {
-        ast::Entry::AttrpathValue(apv) => match apv.attrpath().and_then(|p| p.attrs().next()) {
-            Some(ast::Attr::Dynamic(_)) => true,
-            Some(ast::Attr::Str(s)) => s
-                .normalized_parts()
-                .iter()
-                .any(|p| matches!(p, ast::InterpolPart::Interpolation(_))),
-            _ => false,
-        },
-        ast::Entry::Inherit(_) => false,
+/// One entry of a binding block, its parts looked up once.
+enum EntryParts {
+    Inherit(ast::Inherit),
+    /// `first.… = value;`, with `nested` when more keys follow `first`.
+    Binding {
+        binding: ast::AttrpathValue,
+        first: ast::Attr,
+        nested: bool,
+        value: ast::Expr,
+    },
+}
+
+/// Whether a key is computed (`${e}`, `"${e}"`).
+fn is_dynamic(attr: &ast::Attr) -> bool {
+    match attr {
+        ast::Attr::Dynamic(_) => true,
+        ast::Attr::Str(s) => s
+            .syntax()
+            .children()
+            .any(|c| c.kind() == rnix::SyntaxKind::NODE_INTERPOL),
+        ast::Attr::Ident(_) => false,
     }
+}
+
+/// The entries of a binding block: those with static first names, then
+/// those with computed ones (Nix adds these after the others).
+fn split_entries(node: &impl HasEntry) -> (Vec<EntryParts>, Vec<EntryParts>) {
+    let mut statics = Vec::new();
+    let mut dynamics = Vec::new();
+    for entry in node.entries() {
+        match entry {
+            ast::Entry::Inherit(inh) => statics.push(EntryParts::Inherit(inh)),
+            ast::Entry::AttrpathValue(apv) => {
+                let (Some(path), Some(value)) = (apv.attrpath(), apv.value()) else {
+                    continue;
+                };
+                let mut attrs = path.attrs();
+                let Some(first) = attrs.next() else { continue };
+                let nested = attrs.next().is_some();
+                let dynamic = is_dynamic(&first);
+                let parts = EntryParts::Binding {
+                    binding: apv,
+                    first,
+                    nested,
+                    value,
+                };
+                if dynamic {
+                    dynamics.push(parts);
+                } else {
+                    statics.push(parts);
+                }
+            }
+        }
+    }
+    (statics, dynamics)
 }
 
 fn literal_set(e: &ast::Expr) -> Option<ast::AttrSet> {
@@ -92,15 +134,12 @@ fn literal_set(e: &ast::Expr) -> Option<ast::AttrSet> {
 }
 
 impl Evaluator {
-    /// Collects the entries of `node` (static or dynamic ones) into `out`.
-    fn collect(&self, node: &impl HasEntry, envs: &Envs, dynamic: bool, out: &mut Collected) {
+    /// Adds entries of one kind (static or dynamic first names) to `out`.
+    fn collect(&self, entries: Vec<EntryParts>, envs: &Envs, dynamic: bool, out: &mut Collected) {
         let file = envs.key.file;
-        for entry in node.entries() {
-            if is_dynamic(&entry) != dynamic {
-                continue;
-            }
+        for entry in entries {
             match entry {
-                ast::Entry::Inherit(inh) => {
+                EntryParts::Inherit(inh) => {
                     let from = inh
                         .from()
                         .and_then(|f| f.expr())
@@ -127,15 +166,12 @@ impl Evaluator {
                         }
                     }
                 }
-                ast::Entry::AttrpathValue(apv) => {
-                    let (Some(path), Some(value)) = (apv.attrpath(), apv.value()) else {
-                        continue;
-                    };
-                    let mut attrs = path.attrs();
-                    let Some(first) = attrs.next() else {
-                        continue;
-                    };
-                    let rest = attrs.next().is_some().then(|| (apv.clone(), 1));
+                EntryParts::Binding {
+                    binding,
+                    first,
+                    nested,
+                    value,
+                } => {
                     let Some(key) = self.key_of(&first, envs.key, file, out) else {
                         continue;
                     };
@@ -150,6 +186,7 @@ impl Evaluator {
                         });
                         continue;
                     }
+                    let rest = nested.then_some((binding, 1));
                     self.insert_path(&mut out.map, key, rest, value);
                 }
             }
@@ -231,8 +268,9 @@ impl Evaluator {
 
     /// The bindings of a literal (non-`rec`) set, evaluated in the same scope.
     fn expand(&self, set: &ast::AttrSet, envs: &Envs, out: &mut Collected) {
-        self.collect(set, envs, false, out);
-        self.collect(set, envs, true, out);
+        let (statics, dynamics) = split_entries(set);
+        self.collect(statics, envs, false, out);
+        self.collect(dynamics, envs, true, out);
     }
 
     /// Builds a nested set from its parts, in binding order: the first
@@ -320,7 +358,8 @@ impl Evaluator {
             outer: env,
             value: &value_env,
         };
-        self.collect(node, &statics, false, &mut out);
+        let (static_entries, dynamic_entries) = split_entries(node);
+        self.collect(static_entries, &statics, false, &mut out);
         let mut attrs = BTreeMap::new();
         for (k, (p, s)) in std::mem::take(&mut out.map) {
             let value = self.materialize(p, s, &statics);
@@ -345,7 +384,7 @@ impl Evaluator {
             })
             .collect();
         let statics_count = out.map.len();
-        self.collect(node, &dynamics, true, &mut out);
+        self.collect(dynamic_entries, &dynamics, true, &mut out);
         if out.map.len() > statics_count {
             for (k, (p, s)) in out.map {
                 if let std::collections::btree_map::Entry::Vacant(slot) = attrs.entry(k) {
