@@ -162,9 +162,9 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
     let root = parse.syntax();
     let suppressions = crate::suppress::scan(&source, &root);
     // Only files with something that could be a literal secret are walked.
-    let lower = source.text.to_ascii_lowercase();
     // Only well-formed trees: rnix's string accessors assert on broken ones.
-    let literal_secrets = if errors.is_empty() && (lower.contains("passw") || lower.contains("://"))
+    let literal_secrets = if errors.is_empty()
+        && (contains_ignore_case(&source.text, b"passw") || source.text.contains("://"))
     {
         crate::model::literals::scan(id, &root)
     } else {
@@ -177,6 +177,13 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
         suppressions,
         literal_secrets,
     }
+}
+
+/// Whether `text` holds `needle` (lower-case ASCII), in any case.
+fn contains_ignore_case(text: &str, needle: &[u8]) -> bool {
+    text.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 impl Span {
@@ -364,4 +371,17 @@ fn syntax_error(file: FileId, len: u32, e: &ParseError) -> SyntaxError {
         other => (eof, other.to_string()),
     };
     SyntaxError { span, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_ignore_case;
+
+    #[test]
+    fn finds_a_needle_in_any_case() {
+        assert!(contains_ignore_case("initialPassword = x;", b"passw"));
+        assert!(contains_ignore_case("DB_PASSWORD", b"passw"));
+        assert!(!contains_ignore_case("pass word", b"passw"));
+        assert!(!contains_ignore_case("pas", b"passw"));
+    }
 }
