@@ -122,8 +122,10 @@ impl Checker {
     fn expr_inner(&mut self, e: &ast::Expr) {
         match e {
             ast::Expr::Ident(i) => {
-                if let Some(name) = ident_name(i) {
-                    if self.with_depth == 0 && !self.bound(&name) {
+                // Read in place: most identifiers are bound, and need no copy.
+                if let Some(token) = i.ident_token() {
+                    let name = token.text();
+                    if self.with_depth == 0 && !self.bound(name) {
                         self.error(i.syntax(), format!("undefined variable '{name}'"));
                     }
                 }
@@ -139,7 +141,7 @@ impl Checker {
             }
             ast::Expr::AttrSet(s) => {
                 let recursive = s.rec_token().is_some();
-                let names = self.bindings(s, false);
+                let names = self.bindings(s, recursive);
                 if recursive {
                     self.scopes.push(names);
                     self.binding_values(s);
@@ -241,8 +243,9 @@ impl Checker {
         }
     }
 
-    /// The names a binding block binds, reporting names defined twice.
-    fn bindings(&mut self, node: &impl HasEntry, is_let: bool) -> HashSet<String> {
+    /// The names a binding block binds, reporting names defined twice; the
+    /// names are collected only when `scope` (the block is a scope: `let`, `rec`).
+    fn bindings(&mut self, node: &impl HasEntry, scope: bool) -> HashSet<String> {
         let mut shape = BTreeMap::new();
         for entry in node.entries() {
             match entry {
@@ -270,8 +273,11 @@ impl Checker {
                 }
             }
         }
-        let _ = is_let;
-        shape.into_keys().collect()
+        if scope {
+            shape.into_keys().collect()
+        } else {
+            HashSet::new()
+        }
     }
 
     /// Nix's `addAttr`: intermediate names descend into sets; a final name
