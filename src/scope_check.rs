@@ -2,12 +2,18 @@
 //! undefined variables (outside any `with`), attributes or `let` bindings
 //! defined twice, and duplicate function arguments. Nix reports these as
 //! errors of the whole file, so dbprov does too.
+//!
+//! Every file is checked, so the walk goes over rowan's green tree directly:
+//! its cursors (the typed AST) allocate a node for each step, which cost as
+//! much as parsing. Child positions follow rnix's typed accessors.
 
+use std::borrow::Cow;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashSet};
 
-use rnix::ast::{self, HasEntry};
-use rowan::ast::AstNode;
+use rnix::ast;
+use rnix::{NixLanguage, SyntaxKind, SyntaxKind::*};
+use rowan::{GreenNodeData, GreenTokenData, Language, NodeOrToken};
 
 use crate::parse::SyntaxError;
 use crate::source::{FileId, Span};
@@ -41,6 +47,12 @@ const GLOBALS: &[&str] = &[
 
 /// Errors Nix raises while binding names in `root`.
 pub fn binding_errors(root: &ast::Root, file: FileId) -> Vec<SyntaxError> {
+    let syntax = rowan::ast::AstNode::syntax(root);
+    let green = syntax.green();
+    let root = Node {
+        green,
+        offset: u32::from(syntax.text_range().start()),
+    };
     let mut c = Checker {
         file,
         scopes: Vec::new(),
@@ -48,22 +60,172 @@ pub fn binding_errors(root: &ast::Root, file: FileId) -> Vec<SyntaxError> {
         errors: Vec::new(),
         depth: 0,
     };
-    if let Some(e) = root.expr() {
-        c.expr(&e);
+    if let Some(e) = root.nth_expr(0) {
+        c.expr(e);
     }
     c.errors
 }
 
+/// A green node and where it starts in the file.
+#[derive(Clone, Copy)]
+struct Node<'g> {
+    green: &'g GreenNodeData,
+    offset: u32,
+}
+
+impl<'g> Node<'g> {
+    fn kind(self) -> SyntaxKind {
+        NixLanguage::kind_from_raw(self.green.kind())
+    }
+
+    fn span(self, file: FileId) -> Span {
+        Span {
+            file,
+            start: self.offset,
+            end: self.offset + u32::from(self.green.text_len()),
+        }
+    }
+
+    /// Child nodes and tokens, with their offsets.
+    fn elements(self) -> impl Iterator<Item = NodeOrToken<Node<'g>, &'g GreenTokenData>> {
+        let mut offset = self.offset;
+        self.green.children().map(move |child| {
+            let at = offset;
+            offset += u32::from(child.text_len());
+            match child {
+                NodeOrToken::Node(green) => NodeOrToken::Node(Node { green, offset: at }),
+                NodeOrToken::Token(t) => NodeOrToken::Token(t),
+            }
+        })
+    }
+
+    fn children(self) -> impl Iterator<Item = Node<'g>> {
+        self.elements().filter_map(NodeOrToken::into_node)
+    }
+
+    fn child(self, kind: SyntaxKind) -> Option<Node<'g>> {
+        self.children().find(|c| c.kind() == kind)
+    }
+
+    fn token(self, kind: SyntaxKind) -> Option<&'g GreenTokenData> {
+        self.elements()
+            .filter_map(NodeOrToken::into_token)
+            .find(|t| NixLanguage::kind_from_raw(t.kind()) == kind)
+    }
+
+    /// The `n`th child that is an expression (rnix's `nth::<Expr>`).
+    fn nth_expr(self, n: usize) -> Option<Node<'g>> {
+        self.children().filter(|c| is_expr(c.kind())).nth(n)
+    }
+
+    /// Children that are attribute names (`Attr`: identifiers, strings, `${…}`).
+    fn attrs(self) -> impl Iterator<Item = Node<'g>> {
+        self.children()
+            .filter(|c| matches!(c.kind(), NODE_IDENT | NODE_DYNAMIC | NODE_STRING))
+    }
+
+    /// Children that are bindings (`Entry`: `inherit` or `path = value;`).
+    fn entries(self) -> impl Iterator<Item = Node<'g>> {
+        self.children()
+            .filter(|c| matches!(c.kind(), NODE_INHERIT | NODE_ATTRPATH_VALUE))
+    }
+
+    /// The name of an identifier node; `None` for `or` used as a name.
+    fn ident_name(self) -> Option<&'g str> {
+        self.token(TOKEN_IDENT).map(|t| t.text())
+    }
+}
+
+/// The node kinds rnix's `Expr` casts from.
+fn is_expr(kind: SyntaxKind) -> bool {
+    matches!(
+        kind,
+        NODE_APPLY
+            | NODE_ASSERT
+            | NODE_ERROR
+            | NODE_IF_ELSE
+            | NODE_SELECT
+            | NODE_STRING
+            | NODE_PATH_ABS
+            | NODE_PATH_REL
+            | NODE_PATH_HOME
+            | NODE_PATH_SEARCH
+            | NODE_LITERAL
+            | NODE_LAMBDA
+            | NODE_LEGACY_LET
+            | NODE_LET_IN
+            | NODE_LIST
+            | NODE_BIN_OP
+            | NODE_PAREN
+            | NODE_ROOT
+            | NODE_ATTR_SET
+            | NODE_UNARY_OP
+            | NODE_IDENT
+            | NODE_WITH
+            | NODE_HAS_ATTR
+            | NODE_CUR_POS
+    )
+}
+
+/// A static attribute name (`a`, `"a"`); `None` for `${...}` and interpolated strings.
+fn static_name<'g>(attr: Node<'g>) -> Option<Cow<'g, str>> {
+    match attr.kind() {
+        NODE_IDENT => attr.ident_name().map(Cow::Borrowed),
+        NODE_STRING => {
+            if let Some(plain) = plain_string(attr) {
+                return Some(Cow::Borrowed(plain));
+            }
+            // Escapes and indented strings: rnix's own normalisation, on a
+            // tree of just this string.
+            let node = rnix::SyntaxNode::new_root(attr.green.to_owned());
+            let s = <ast::Str as rowan::ast::AstNode>::cast(node)?;
+            match s.normalized_parts().as_slice() {
+                [] => Some(Cow::Borrowed("")),
+                [ast::InterpolPart::Literal(l)] => Some(Cow::Owned(l.clone())),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The text of `"…"` holding no escape and no interpolation.
+fn plain_string(s: Node<'_>) -> Option<&str> {
+    let mut tokens = s.elements();
+    let start = tokens.next()?.into_token()?;
+    if NixLanguage::kind_from_raw(start.kind()) != TOKEN_STRING_START || start.text() != "\"" {
+        return None;
+    }
+    let next = tokens.next()?.into_token()?;
+    let (content, end) = match NixLanguage::kind_from_raw(next.kind()) {
+        TOKEN_STRING_END => (None, next),
+        _ => (Some(next), tokens.next()?.into_token()?),
+    };
+    if NixLanguage::kind_from_raw(end.kind()) != TOKEN_STRING_END || tokens.next().is_some() {
+        return None;
+    }
+    match content {
+        None => Some(""),
+        Some(c)
+            if NixLanguage::kind_from_raw(c.kind()) == TOKEN_STRING_CONTENT
+                && !c.text().contains(['\\', '$']) =>
+        {
+            Some(c.text())
+        }
+        _ => None,
+    }
+}
+
 /// The static shape of an attribute set, for Nix's duplicate rules.
-enum Shape {
+enum Shape<'g> {
     /// A set written literally (or created by a dotted path): it can merge.
-    Set(BTreeMap<String, Shape>),
+    Set(BTreeMap<Cow<'g, str>, Shape<'g>>),
     Other,
 }
 
-struct Checker {
+struct Checker<'g> {
     file: FileId,
-    scopes: Vec<HashSet<String>>,
+    scopes: Vec<HashSet<Cow<'g, str>>>,
     with_depth: usize,
     errors: Vec<SyntaxError>,
     depth: usize,
@@ -73,33 +235,10 @@ struct Checker {
 /// the checker's own recursion bounded too.
 const MAX_DEPTH: usize = 4_000;
 
-fn ident_name(i: &ast::Ident) -> Option<String> {
-    i.ident_token().map(|t| t.text().to_string())
-}
-
-/// A static attribute name (`a`, `"a"`); `None` for `${...}` and interpolated strings.
-fn static_name(a: &ast::Attr) -> Option<String> {
-    match a {
-        ast::Attr::Ident(i) => ident_name(i),
-        ast::Attr::Str(s) => {
-            if let Some(plain) = crate::source::plain_string(s) {
-                return Some(plain);
-            }
-            let parts = s.normalized_parts();
-            match parts.as_slice() {
-                [] => Some(String::new()),
-                [ast::InterpolPart::Literal(l)] => Some(l.clone()),
-                _ => None,
-            }
-        }
-        ast::Attr::Dynamic(_) => None,
-    }
-}
-
-impl Checker {
-    fn error(&mut self, node: &rnix::SyntaxNode, message: String) {
+impl<'g> Checker<'g> {
+    fn error(&mut self, node: Node<'g>, message: String) {
         self.errors.push(SyntaxError {
-            span: Span::of(self.file, node),
+            span: node.span(self.file),
             message,
         });
     }
@@ -110,7 +249,7 @@ impl Checker {
             || self.scopes.iter().any(|s| s.contains(name))
     }
 
-    fn expr(&mut self, e: &ast::Expr) {
+    fn expr(&mut self, e: Node<'g>) {
         if self.depth > MAX_DEPTH {
             return;
         }
@@ -119,159 +258,160 @@ impl Checker {
         self.depth -= 1;
     }
 
-    fn expr_inner(&mut self, e: &ast::Expr) {
-        match e {
-            ast::Expr::Ident(i) => {
-                // Read in place: most identifiers are bound, and need no copy.
-                if let Some(token) = i.ident_token() {
-                    let name = token.text();
+    fn expr_inner(&mut self, e: Node<'g>) {
+        match e.kind() {
+            NODE_IDENT => {
+                if let Some(name) = e.ident_name() {
                     if self.with_depth == 0 && !self.bound(name) {
-                        self.error(i.syntax(), format!("undefined variable '{name}'"));
+                        self.error(e, format!("undefined variable '{name}'"));
                     }
                 }
             }
-            ast::Expr::LetIn(l) => {
-                let names = self.bindings(l, true);
+            NODE_LET_IN => {
+                let names = self.bindings(e, true);
                 self.scopes.push(names);
-                self.binding_values(l);
-                if let Some(b) = l.body() {
-                    self.expr(&b);
+                self.binding_values(e);
+                if let Some(body) = e.nth_expr(0) {
+                    self.expr(body);
                 }
                 self.scopes.pop();
             }
-            ast::Expr::AttrSet(s) => {
-                let recursive = s.rec_token().is_some();
-                let names = self.bindings(s, recursive);
+            NODE_ATTR_SET => {
+                let recursive = e.token(TOKEN_REC).is_some();
+                let names = self.bindings(e, recursive);
                 if recursive {
                     self.scopes.push(names);
-                    self.binding_values(s);
+                    self.binding_values(e);
                     self.scopes.pop();
                 } else {
-                    self.binding_values(s);
+                    self.binding_values(e);
                 }
             }
-            ast::Expr::Lambda(l) => {
-                let mut names = HashSet::new();
-                match l.param() {
-                    Some(ast::Param::IdentParam(p)) => {
-                        if let Some(n) = p.ident().as_ref().and_then(ident_name) {
-                            names.insert(n);
-                        }
-                    }
-                    Some(ast::Param::Pattern(p)) => {
-                        for entry in p.pat_entries() {
-                            if let Some(n) = entry.ident().as_ref().and_then(ident_name) {
-                                if !names.insert(n.clone()) {
-                                    self.error(
-                                        entry.syntax(),
-                                        format!("duplicate formal function argument '{n}'"),
-                                    );
-                                }
-                            }
-                        }
-                        if let Some(b) = p.pat_bind().and_then(|b| b.ident()) {
-                            if let Some(n) = ident_name(&b) {
-                                if !names.insert(n.clone()) {
-                                    self.error(
-                                        b.syntax(),
-                                        format!("duplicate formal function argument '{n}'"),
-                                    );
-                                }
-                            }
-                        }
-                        self.scopes.push(names.clone());
-                        for entry in p.pat_entries() {
-                            if let Some(d) = entry.default() {
-                                self.expr(&d);
-                            }
-                        }
-                        self.scopes.pop();
-                    }
-                    None => {}
-                }
-                self.scopes.push(names);
-                if let Some(b) = l.body() {
-                    self.expr(&b);
-                }
-                self.scopes.pop();
-            }
-            ast::Expr::With(w) => {
-                if let Some(ns) = w.namespace() {
-                    self.expr(&ns);
+            NODE_LAMBDA => self.lambda(e),
+            NODE_WITH => {
+                if let Some(ns) = e.nth_expr(0) {
+                    self.expr(ns);
                 }
                 self.with_depth += 1;
-                if let Some(b) = w.body() {
-                    self.expr(&b);
+                if let Some(body) = e.nth_expr(1) {
+                    self.expr(body);
                 }
                 self.with_depth -= 1;
             }
             _ => {
                 // Everything else: check the expressions below, in this scope.
-                for child in e.syntax().children() {
-                    if let Some(inner) = ast::Expr::cast(child.clone()) {
-                        self.expr(&inner);
+                for child in e.children() {
+                    if is_expr(child.kind()) {
+                        self.expr(child);
                     } else {
-                        self.descend(&child);
+                        self.descend(child);
                     }
                 }
             }
         }
     }
 
-    /// Expressions inside non-expression nodes (attribute paths, interpolations).
-    fn descend(&mut self, node: &rnix::SyntaxNode) {
-        if let Some(path) = ast::Attrpath::cast(node.clone()) {
-            // Attribute names are not variables; only `${...}` and interpolations are.
-            for attr in path.attrs() {
-                match attr {
-                    ast::Attr::Ident(_) => {}
-                    ast::Attr::Dynamic(d) => {
-                        if let Some(e) = d.expr() {
-                            self.expr(&e);
+    fn lambda(&mut self, l: Node<'g>) {
+        let mut names = HashSet::new();
+        let param = l
+            .children()
+            .find(|c| matches!(c.kind(), NODE_IDENT_PARAM | NODE_PATTERN));
+        match param {
+            Some(p) if p.kind() == NODE_IDENT_PARAM => {
+                if let Some(n) = p.child(NODE_IDENT).and_then(Node::ident_name) {
+                    names.insert(Cow::Borrowed(n));
+                }
+            }
+            Some(p) => {
+                let entries: Vec<Node<'g>> = p
+                    .children()
+                    .filter(|c| c.kind() == NODE_PAT_ENTRY)
+                    .collect();
+                for entry in &entries {
+                    if let Some(n) = entry.child(NODE_IDENT).and_then(Node::ident_name) {
+                        if !names.insert(Cow::Borrowed(n)) {
+                            self.error(*entry, format!("duplicate formal function argument '{n}'"));
                         }
                     }
-                    ast::Attr::Str(s) => self.expr(&ast::Expr::Str(s)),
+                }
+                if let Some(b) = p.child(NODE_PAT_BIND).and_then(|b| b.child(NODE_IDENT)) {
+                    if let Some(n) = b.ident_name() {
+                        if !names.insert(Cow::Borrowed(n)) {
+                            self.error(b, format!("duplicate formal function argument '{n}'"));
+                        }
+                    }
+                }
+                self.scopes.push(names.clone());
+                for entry in &entries {
+                    // The identifier is the entry's first expression, its default the second.
+                    if let Some(d) = entry.nth_expr(1) {
+                        self.expr(d);
+                    }
+                }
+                self.scopes.pop();
+            }
+            None => {}
+        }
+        self.scopes.push(names);
+        if let Some(body) = l.nth_expr(0) {
+            self.expr(body);
+        }
+        self.scopes.pop();
+    }
+
+    /// Expressions inside non-expression nodes (attribute paths, interpolations).
+    fn descend(&mut self, node: Node<'g>) {
+        if node.kind() == NODE_ATTRPATH {
+            // Attribute names are not variables; only `${...}` and interpolations are.
+            for attr in node.attrs() {
+                match attr.kind() {
+                    NODE_DYNAMIC => {
+                        if let Some(e) = attr.nth_expr(0) {
+                            self.expr(e);
+                        }
+                    }
+                    NODE_STRING => self.expr(attr),
+                    _ => {}
                 }
             }
             return;
         }
         for child in node.children() {
-            match ast::Expr::cast(child.clone()) {
-                Some(e) => self.expr(&e),
-                None => self.descend(&child),
+            if is_expr(child.kind()) {
+                self.expr(child);
+            } else {
+                self.descend(child);
             }
         }
     }
 
     /// The names a binding block binds, reporting names defined twice; the
     /// names are collected only when `scope` (the block is a scope: `let`, `rec`).
-    fn bindings(&mut self, node: &impl HasEntry, scope: bool) -> HashSet<String> {
+    fn bindings(&mut self, node: Node<'g>, scope: bool) -> HashSet<Cow<'g, str>> {
         let mut shape = BTreeMap::new();
         for entry in node.entries() {
-            match entry {
-                ast::Entry::Inherit(inh) => {
-                    for attr in inh.attrs() {
-                        if let Some(n) = static_name(&attr) {
-                            match shape.entry(n) {
-                                Entry::Occupied(o) => {
-                                    let message =
-                                        format!("attribute '{}' already defined", o.key());
-                                    self.error(attr.syntax(), message);
-                                }
-                                Entry::Vacant(v) => {
-                                    v.insert(Shape::Other);
-                                }
+            if entry.kind() == NODE_INHERIT {
+                for attr in entry.attrs() {
+                    if let Some(n) = static_name(attr) {
+                        match shape.entry(n) {
+                            Entry::Occupied(o) => {
+                                let message = format!("attribute '{}' already defined", o.key());
+                                self.error(attr, message);
+                            }
+                            Entry::Vacant(v) => {
+                                v.insert(Shape::Other);
                             }
                         }
                     }
                 }
-                ast::Entry::AttrpathValue(apv) => {
-                    let Some(path) = apv.attrpath() else { continue };
-                    let keys: Vec<ast::Attr> = path.attrs().collect();
-                    let value = apv.value();
-                    self.add_path(&mut shape, &keys, value.as_ref(), apv.syntax());
-                }
+                continue;
             }
+            let Some(path) = entry.child(NODE_ATTRPATH) else {
+                continue;
+            };
+            let keys: Vec<Node<'g>> = path.attrs().collect();
+            let value = entry.nth_expr(0);
+            self.add_path(&mut shape, &keys, value, entry);
         }
         if scope {
             shape.into_keys().collect()
@@ -284,20 +424,20 @@ impl Checker {
     /// already defined is an error unless both are sets, which merge one level.
     fn add_path(
         &mut self,
-        shape: &mut BTreeMap<String, Shape>,
-        keys: &[ast::Attr],
-        value: Option<&ast::Expr>,
-        at: &rnix::SyntaxNode,
+        shape: &mut BTreeMap<Cow<'g, str>, Shape<'g>>,
+        keys: &[Node<'g>],
+        value: Option<Node<'g>>,
+        at: Node<'g>,
     ) {
         let Some((first, rest)) = keys.split_first() else {
             return;
         };
         // Dynamic names are checked at evaluation time.
-        let Some(name) = static_name(first) else {
+        let Some(name) = static_name(*first) else {
             return;
         };
         if rest.is_empty() {
-            let new_shape = value.map(|v| self.value_shape(v)).unwrap_or(Shape::Other);
+            let new_shape = value.map(value_shape).unwrap_or(Shape::Other);
             match (shape.get_mut(&name), new_shape) {
                 (None, s) => {
                     shape.insert(name, s);
@@ -335,72 +475,61 @@ impl Checker {
         }
     }
 
-    /// The shape of a value: a literal set's own names, or opaque.
-    fn value_shape(&mut self, v: &ast::Expr) -> Shape {
-        match v {
-            ast::Expr::AttrSet(s) => {
-                let mut shape = BTreeMap::new();
-                for entry in s.entries() {
-                    match entry {
-                        ast::Entry::Inherit(inh) => {
-                            for attr in inh.attrs() {
-                                if let Some(n) = static_name(&attr) {
-                                    shape.entry(n).or_insert(Shape::Other);
-                                }
-                            }
-                        }
-                        ast::Entry::AttrpathValue(apv) => {
-                            if let Some(first) = apv.attrpath().and_then(|p| p.attrs().next()) {
-                                if let Some(n) = static_name(&first) {
-                                    // Its own duplicates are reported when it is checked.
-                                    shape.entry(n).or_insert(Shape::Set(BTreeMap::new()));
-                                }
-                            }
-                        }
-                    }
-                }
-                Shape::Set(shape)
-            }
-            _ => Shape::Other,
-        }
-    }
-
     /// Checks the values of a binding block (and `inherit (e)` sources).
-    fn binding_values(&mut self, node: &impl HasEntry) {
+    fn binding_values(&mut self, node: Node<'g>) {
         for entry in node.entries() {
-            match entry {
-                ast::Entry::Inherit(inh) => match inh.from().and_then(|f| f.expr()) {
-                    Some(src) => self.expr(&src),
+            if entry.kind() == NODE_INHERIT {
+                match entry.child(NODE_INHERIT_FROM).and_then(|f| f.nth_expr(0)) {
+                    Some(src) => self.expr(src),
                     None => {
                         // `inherit x;` reads `x` from the enclosing scope.
-                        for attr in inh.attrs() {
-                            if let Some(n) = static_name(&attr) {
-                                let outer_bound = self.scopes
-                                    [..self.scopes.len().saturating_sub(0)]
-                                    .iter()
-                                    .any(|s| s.contains(&n));
+                        for attr in entry.attrs() {
+                            if let Some(n) = static_name(attr) {
+                                let outer_bound = self.scopes.iter().any(|s| s.contains(&n));
                                 if self.with_depth == 0
                                     && !outer_bound
-                                    && !GLOBALS.contains(&n.as_str())
+                                    && !GLOBALS.contains(&n.as_ref())
                                     && !n.starts_with("__")
                                 {
-                                    self.error(attr.syntax(), format!("undefined variable '{n}'"));
+                                    self.error(attr, format!("undefined variable '{n}'"));
                                 }
                             }
                         }
                     }
-                },
-                ast::Entry::AttrpathValue(apv) => {
-                    if let Some(p) = apv.attrpath() {
-                        self.descend(p.syntax());
-                    }
-                    if let Some(v) = apv.value() {
-                        self.expr(&v);
-                    }
                 }
+                continue;
+            }
+            if let Some(p) = entry.child(NODE_ATTRPATH) {
+                self.descend(p);
+            }
+            if let Some(v) = entry.nth_expr(0) {
+                self.expr(v);
             }
         }
     }
+}
+
+/// The shape of a value: a literal set's own names, or opaque.
+fn value_shape(v: Node<'_>) -> Shape<'_> {
+    if v.kind() != NODE_ATTR_SET {
+        return Shape::Other;
+    }
+    let mut shape = BTreeMap::new();
+    for entry in v.entries() {
+        if entry.kind() == NODE_INHERIT {
+            for attr in entry.attrs() {
+                if let Some(n) = static_name(attr) {
+                    shape.entry(n).or_insert(Shape::Other);
+                }
+            }
+        } else if let Some(first) = entry.child(NODE_ATTRPATH).and_then(|p| p.attrs().next()) {
+            if let Some(n) = static_name(first) {
+                // Its own duplicates are reported when it is checked.
+                shape.entry(n).or_insert(Shape::Set(BTreeMap::new()));
+            }
+        }
+    }
+    Shape::Set(shape)
 }
 
 #[cfg(test)]
@@ -435,6 +564,17 @@ mod tests {
             vec!["duplicate formal function argument 'a'"]
         );
         assert_eq!(errors("let a = 0; in { a = 1; inherit a; }").len(), 1);
+        // Checked against `nix-instantiate --parse`.
+        assert_eq!(errors(r#"{ "a\nb" = 1; "a\nb" = 2; }"#).len(), 1);
+        assert_eq!(
+            errors("{ a, b ? a, c ? d }: 1"),
+            vec!["undefined variable 'd'"]
+        );
+        // Nix names the whole path (`x.y`); dbprov the last name.
+        assert_eq!(
+            errors(r#"x: { x."y" = 1; x.y = 2; }"#),
+            vec!["attribute 'y' already defined"]
+        );
     }
 
     #[test]
@@ -448,6 +588,12 @@ mod tests {
             "{ lib, ... }: let x = y; y = 1; in rec { a = b; b = x; inherit (lib) mkIf; }",
             "let inherit (builtins) map; in map",
             "x: { inherit x; }",
+            "{ a ? b, b ? 1 }: a",
+            "let inherit ({ x = 1; }) x; in x",
+            r#"{ "${"a"}" = 1; a = 2; }"#,
+            "a: a.or or 1",
+            "with { }; let y = z; in y",
+            "let a = { or = 1; }; in a.or",
         ] {
             assert!(errors(ok).is_empty(), "{ok}: {:?}", errors(ok));
         }
