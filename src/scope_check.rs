@@ -411,7 +411,7 @@ impl<'g> Checker<'g> {
             };
             let keys: Vec<Node<'g>> = path.attrs().collect();
             let value = entry.nth_expr(0);
-            self.add_path(&mut shape, &keys, value, entry);
+            self.add_path(&mut shape, &keys, value, entry, &mut Vec::new());
         }
         if scope {
             shape.into_keys().collect()
@@ -422,12 +422,16 @@ impl<'g> Checker<'g> {
 
     /// Nix's `addAttr`: intermediate names descend into sets; a final name
     /// already defined is an error unless both are sets, which merge one level.
+    /// `path` holds the names before `keys`, for messages: like Nix, a name
+    /// defined twice is reported with its whole path, a name two merged sets
+    /// share with its own name only.
     fn add_path(
         &mut self,
         shape: &mut BTreeMap<Cow<'g, str>, Shape<'g>>,
         keys: &[Node<'g>],
         value: Option<Node<'g>>,
         at: Node<'g>,
+        path: &mut Vec<Cow<'g, str>>,
     ) {
         let Some((first, rest)) = keys.split_first() else {
             return;
@@ -436,6 +440,20 @@ impl<'g> Checker<'g> {
         let Some(name) = static_name(*first) else {
             return;
         };
+        path.push(name.clone());
+        self.add_path_inner(shape, name, rest, value, at, path);
+        path.pop();
+    }
+
+    fn add_path_inner(
+        &mut self,
+        shape: &mut BTreeMap<Cow<'g, str>, Shape<'g>>,
+        name: Cow<'g, str>,
+        rest: &[Node<'g>],
+        value: Option<Node<'g>>,
+        at: Node<'g>,
+        path: &mut Vec<Cow<'g, str>>,
+    ) {
         if rest.is_empty() {
             let new_shape = value.map(value_shape).unwrap_or(Shape::Other);
             match (shape.get_mut(&name), new_shape) {
@@ -446,8 +464,7 @@ impl<'g> Checker<'g> {
                     for (k, v) in new {
                         match existing.entry(k) {
                             Entry::Occupied(o) => {
-                                let message =
-                                    format!("attribute '{name}.{}' already defined", o.key());
+                                let message = format!("attribute '{}' already defined", o.key());
                                 self.error(at, message);
                             }
                             Entry::Vacant(slot) => {
@@ -456,7 +473,10 @@ impl<'g> Checker<'g> {
                         }
                     }
                 }
-                _ => self.error(at, format!("attribute '{name}' already defined")),
+                _ => self.error(
+                    at,
+                    format!("attribute '{}' already defined", path.join(".")),
+                ),
             }
             return;
         }
@@ -466,12 +486,15 @@ impl<'g> Checker<'g> {
         match entry {
             Shape::Set(inner) => {
                 let mut inner = std::mem::take(inner);
-                self.add_path(&mut inner, rest, value, at);
+                self.add_path(&mut inner, rest, value, at, path);
                 if let Some(Shape::Set(slot)) = shape.get_mut(&name) {
                     *slot = inner;
                 }
             }
-            Shape::Other => self.error(at, format!("attribute '{name}' already defined")),
+            Shape::Other => self.error(
+                at,
+                format!("attribute '{}' already defined", path.join(".")),
+            ),
         }
     }
 
@@ -557,23 +580,30 @@ mod tests {
         );
         assert_eq!(
             errors("{ a.b.c = 1; a = { b.d = 2; }; }"),
-            vec!["attribute 'a.b' already defined"]
+            vec!["attribute 'b' already defined"]
+        );
+        assert_eq!(
+            errors("{ a.b.c = 1; a.b.c = 2; }"),
+            vec!["attribute 'a.b.c' already defined"]
+        );
+        assert_eq!(
+            errors("{ a.b = 1; a = 2; }"),
+            vec!["attribute 'a' already defined"]
         );
         assert_eq!(
             errors("let f = a@{ a }: a; in 1"),
             vec!["duplicate formal function argument 'a'"]
         );
         assert_eq!(errors("let a = 0; in { a = 1; inherit a; }").len(), 1);
-        // Checked against `nix-instantiate --parse`.
+        // Messages as `nix-instantiate --parse` (Nix 2.8) words them.
         assert_eq!(errors(r#"{ "a\nb" = 1; "a\nb" = 2; }"#).len(), 1);
         assert_eq!(
             errors("{ a, b ? a, c ? d }: 1"),
             vec!["undefined variable 'd'"]
         );
-        // Nix names the whole path (`x.y`); dbprov the last name.
         assert_eq!(
             errors(r#"x: { x."y" = 1; x.y = 2; }"#),
-            vec!["attribute 'y' already defined"]
+            vec!["attribute 'x.y' already defined"]
         );
     }
 
