@@ -87,7 +87,16 @@ impl Evaluator {
     /// A scope whose variables are inserted after it is made; freed with the evaluator.
     pub(super) fn child_scope(&self, parent: &Env) -> Env {
         let scope = Scope::child(parent, HashMap::new());
-        self.scopes.borrow_mut().push(Rc::downgrade(&scope));
+        let mut scopes = self.scopes.borrow_mut();
+        // A weak reference keeps its scope's allocation: forget the scopes
+        // already freed whenever the list has doubled, so that millions of
+        // short-lived function calls do not pile up.
+        if scopes.len() == scopes.capacity() && scopes.len() >= 1024 {
+            scopes.retain(|s| s.strong_count() > 0);
+            let live = scopes.len();
+            scopes.reserve(live.max(1024));
+        }
+        scopes.push(Rc::downgrade(&scope));
         scope
     }
 }
