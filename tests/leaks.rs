@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 use dbprov::analysis::analyse;
+use dbprov::eval::strict::{eval_source, Strict};
 use dbprov::rules::Selection;
 use dbprov::settings::Settings;
 
@@ -71,4 +72,42 @@ fn repeated_analyses_free_their_memory() {
             "{case}: {grown} bytes still allocated after {runs} analyses"
         );
     }
+}
+
+/// Expressions whose scopes refer to themselves: `let`, `rec`, default
+/// arguments that read other arguments, closures kept in a set.
+#[test]
+fn repeated_evaluations_free_their_memory() {
+    let exprs = [
+        "let a = { x = b; }; b = [ a ]; in builtins.length b",
+        "let r = rec { a = b + 1; b = 2; f = x: x + a; }; in r.f 1",
+        "let f = { a, b ? a + 1, c ? b * 2 }: a + b + c; in f { a = 1; }",
+        // A default never forced keeps pointing at the call's scope.
+        "let f = { a, b ? a }: a; in f { a = 1; }",
+        "let fib = n: if n < 2 then n else fib (n - 1) + fib (n - 2); in fib 15",
+        "let s = { g = y: { h = z: y + z; }; }; in (s.g 1).h 2",
+    ];
+    let run = || {
+        for e in exprs {
+            let out = std::thread::scope(|s| {
+                std::thread::Builder::new()
+                    .stack_size(64 << 20)
+                    .spawn_scoped(s, || matches!(eval_source(e), Strict::Value(_)))
+                    .expect("thread")
+                    .join()
+                    .expect("join")
+            });
+            assert!(out, "{e} did not evaluate");
+        }
+    };
+    run();
+    let before = LIVE.load(Ordering::SeqCst);
+    for _ in 0..20 {
+        run();
+    }
+    let grown = LIVE.load(Ordering::SeqCst) - before;
+    assert!(
+        grown < 20_000,
+        "{grown} bytes still allocated after 20 rounds"
+    );
 }

@@ -87,17 +87,22 @@ impl Evaluator {
     /// A scope whose variables are inserted after it is made; freed with the evaluator.
     pub(super) fn child_scope(&self, parent: &Env) -> Env {
         let scope = Scope::child(parent, HashMap::new());
+        self.track(&scope);
+        scope
+    }
+
+    /// Records a scope that may hold thunks referring back to it.
+    fn track(&self, scope: &Env) {
         let mut scopes = self.scopes.borrow_mut();
         // A weak reference keeps its scope's allocation: forget the scopes
         // already freed whenever the list has doubled, so that millions of
-        // short-lived function calls do not pile up.
+        // short-lived ones do not pile up.
         if scopes.len() == scopes.capacity() && scopes.len() >= 1024 {
             scopes.retain(|s| s.strong_count() > 0);
             let live = scopes.len();
             scopes.reserve(live.max(1024));
         }
-        scopes.push(Rc::downgrade(&scope));
-        scope
+        scopes.push(Rc::downgrade(scope));
     }
 }
 
@@ -751,7 +756,10 @@ impl Evaluator {
         let Some(body) = c.lambda.body() else {
             return Val::error("lambda without body", span);
         };
-        let scope = self.child_scope(&c.env);
+        // Only a default argument's thunk refers back to the call's scope
+        // (it is tracked then); plain calls leave nothing to break.
+        let scope = Scope::child(&c.env, HashMap::new());
+        let mut tracked = false;
         match c.lambda.param() {
             Some(ast::Param::IdentParam(p)) => {
                 if let Some(name) = p.ident().and_then(|i| i.ident_token()) {
@@ -787,7 +795,12 @@ impl Evaluator {
                     let value = match attrs.get(&name) {
                         Some(a) => a.value.clone(),
                         None => match (entry.default(), &attrs.open) {
-                            (Some(d), _) => ThunkCell::expr(d, scope.clone()),
+                            (Some(d), _) => {
+                                if !std::mem::replace(&mut tracked, true) {
+                                    self.track(&scope);
+                                }
+                                ThunkCell::expr(d, scope.clone())
+                            }
                             // Placed where the argument is used, not at the call.
                             (None, Some(open)) => ThunkCell::done(Val::unresolved(
                                 open.reason,
