@@ -37,6 +37,14 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The counter is global: the tests take turns, or each would count the
+/// other's allocations.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn run(root: &Path) {
     let analysis = analyse(root, &Settings::default(), Selection::all(), None).expect("analysis");
     assert!(!analysis.files.is_empty());
@@ -44,15 +52,23 @@ fn run(root: &Path) {
 
 /// Bytes still allocated after `runs` more analyses of `root`.
 fn growth(root: &Path, runs: usize) -> isize {
-    let before = LIVE.load(Ordering::SeqCst);
+    let before = settled();
     for _ in 0..runs {
         run(root);
     }
-    LIVE.load(Ordering::SeqCst) - before
+    settled() - before
+}
+
+/// The live byte count once the parse pool's threads, which a dropped
+/// rayon pool does not wait for, have had time to exit.
+fn settled() -> isize {
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    LIVE.load(Ordering::SeqCst)
 }
 
 #[test]
 fn repeated_analyses_free_their_memory() {
+    let _turn = serial();
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     // Trees with `let`, `rec`, functions with defaults, imports and hosts.
     for case in [
@@ -78,6 +94,7 @@ fn repeated_analyses_free_their_memory() {
 /// arguments that read other arguments, closures kept in a set.
 #[test]
 fn repeated_evaluations_free_their_memory() {
+    let _turn = serial();
     let exprs = [
         "let a = { x = b; }; b = [ a ]; in builtins.length b",
         "let r = rec { a = b + 1; b = 2; f = x: x + a; }; in r.f 1",
