@@ -172,7 +172,7 @@ fn static_name<'g>(attr: Node<'g>) -> Option<Cow<'g, str>> {
     match attr.kind() {
         NODE_IDENT => attr.ident_name().map(Cow::Borrowed),
         NODE_STRING => {
-            if let Some(plain) = plain_string(attr) {
+            if let Some(plain) = crate::source::plain_string_green(attr.green) {
                 return Some(Cow::Borrowed(plain));
             }
             // Escapes and indented strings: rnix's own normalisation, on a
@@ -184,33 +184,6 @@ fn static_name<'g>(attr: Node<'g>) -> Option<Cow<'g, str>> {
                 [ast::InterpolPart::Literal(l)] => Some(Cow::Owned(l.clone())),
                 _ => None,
             }
-        }
-        _ => None,
-    }
-}
-
-/// The text of `"…"` holding no escape and no interpolation.
-fn plain_string(s: Node<'_>) -> Option<&str> {
-    let mut tokens = s.elements();
-    let start = tokens.next()?.into_token()?;
-    if NixLanguage::kind_from_raw(start.kind()) != TOKEN_STRING_START || start.text() != "\"" {
-        return None;
-    }
-    let next = tokens.next()?.into_token()?;
-    let (content, end) = match NixLanguage::kind_from_raw(next.kind()) {
-        TOKEN_STRING_END => (None, next),
-        _ => (Some(next), tokens.next()?.into_token()?),
-    };
-    if NixLanguage::kind_from_raw(end.kind()) != TOKEN_STRING_END || tokens.next().is_some() {
-        return None;
-    }
-    match content {
-        None => Some(""),
-        Some(c)
-            if NixLanguage::kind_from_raw(c.kind()) == TOKEN_STRING_CONTENT
-                && !c.text().contains(['\\', '$']) =>
-        {
-            Some(c.text())
         }
         _ => None,
     }

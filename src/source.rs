@@ -137,26 +137,33 @@ mod tests {
 /// interpolation), read straight from its token — the common case, without
 /// rnix's general (and slower) normalisation. `None` for anything else.
 pub fn plain_string(s: &rnix::ast::Str) -> Option<String> {
+    plain_string_green(rowan::ast::AstNode::syntax(s).green()).map(str::to_string)
+}
+
+/// [`plain_string`] on the string's green node (the parse-time checks walk
+/// green trees): the text of `"…"` holding no escape and no interpolation.
+pub fn plain_string_green(s: &rowan::GreenNodeData) -> Option<&str> {
     use rnix::SyntaxKind::{TOKEN_STRING_CONTENT, TOKEN_STRING_END, TOKEN_STRING_START};
-    let node = rowan::ast::AstNode::syntax(s);
-    let mut children = node.children_with_tokens();
+    use rowan::Language;
+    let kind = |t: &rowan::GreenTokenData| rnix::NixLanguage::kind_from_raw(t.kind());
+    let mut children = s.children();
     let start = children.next()?.into_token()?;
-    if start.kind() != TOKEN_STRING_START || start.text() != "\"" {
+    if kind(start) != TOKEN_STRING_START || start.text() != "\"" {
         return None;
     }
     let next = children.next()?.into_token()?;
-    let (content, end) = if next.kind() == TOKEN_STRING_END {
+    let (content, end) = if kind(next) == TOKEN_STRING_END {
         (None, next)
     } else {
         (Some(next), children.next()?.into_token()?)
     };
-    if end.kind() != TOKEN_STRING_END || children.next().is_some() {
+    if kind(end) != TOKEN_STRING_END || children.next().is_some() {
         return None;
     }
     match content {
-        None => Some(String::new()),
-        Some(c) if c.kind() == TOKEN_STRING_CONTENT && !c.text().contains(['\\', '$']) => {
-            Some(c.text().to_string())
+        None => Some(""),
+        Some(c) if kind(c) == TOKEN_STRING_CONTENT && !c.text().contains(['\\', '$']) => {
+            Some(c.text())
         }
         _ => None,
     }
