@@ -45,85 +45,13 @@ const DEFAULT_NIX: &str = r#"{ ... }:
 }
 "#;
 
-const SETTINGS_NIX: &str = r#"{ lib, ... }:
-{
-  qgroget.server = {
-    immich.enable = true;
-    authelia.enable = lib.mkDefault true;
-    jellyfin.enable = false;
-  };
-}
-"#;
-
-const AUTHELIA_NIX: &str = r#"{ config, lib, ... }:
-let
-  mkDb = name: { type = "postgresql"; inherit name; user = name; };
-in
-{
-  options.qgroget.server.authelia = {
-    enable = lib.mkEnableOption "Authelia single sign-on";
-    databases = lib.mkOption {
-      type = lib.types.listOf lib.types.attrs;
-      default = [ ];
-    };
-  };
-
-  config.qgroget.server.authelia.databases = [ (mkDb "authelia") ];
-}
-"#;
-
-const IMMICH_NIX: &str = r#"{ config, lib, ... }:
-let
-  cfg = config.qgroget.server.immich;
-in
-{
-  options.qgroget.server.immich = {
-    enable = lib.mkEnableOption "Immich photo library";
-    databases = lib.mkOption {
-      type = lib.types.listOf lib.types.attrs;
-      default = [ ];
-    };
-  };
-
-  config = lib.mkMerge [
-    {
-      qgroget.server.immich.databases = [
-        { type = "postgresql"; name = "immich"; user = "immich"; }
-        { type = "redis"; name = "immich_cache"; }
-      ];
-    }
-    (lib.mkIf cfg.enable {
-      services.immich.enable = true;
-    })
-  ];
-}
-"#;
-
-const JELLYFIN_NIX: &str = r#"{ config, lib, ... }:
-let
-  cfg = config.qgroget.server.jellyfin;
-in
-{
-  options.qgroget.server.jellyfin = {
-    enable = lib.mkEnableOption "Jellyfin media server";
-    databases = lib.mkOption {
-      type = lib.types.listOf lib.types.attrs;
-      default = [ ];
-    };
-  };
-
-  config = lib.mkMerge [
-    {
-      qgroget.server.jellyfin.databases = [
-        { type = "postgresql"; name = "jellyfin"; user = "jellyfin"; }
-      ];
-    }
-    (lib.mkIf cfg.enable {
-      services.jellyfin.enable = true;
-    })
-  ];
-}
-"#;
+// The seed fixture's own files (the entry module differs: it imports fuzz.nix).
+const SETTINGS_NIX: &str = include_str!("../../fixtures/seed/modules/server/settings.nix");
+const AUTHELIA_NIX: &str = include_str!("../../fixtures/seed/modules/server/auth/authelia.nix");
+const IMMICH_NIX: &str =
+    include_str!("../../fixtures/seed/modules/server/media/photo/immich/default.nix");
+const JELLYFIN_NIX: &str =
+    include_str!("../../fixtures/seed/modules/server/media/video/jellyfin.nix");
 
 const SECRETS_YAML: &str = r#"server:
     authelia:
@@ -134,11 +62,7 @@ sops:
     version: 3.8.1
 "#;
 
-const SEED_FLAKE: &str = r#"{
-  description = "seed scenario for dbprov";
-  outputs = { self, nixpkgs }: { };
-}
-"#;
+const SEED_FLAKE: &str = include_str!("../../fixtures/seed/flake.nix");
 
 const HOSTS_FLAKE: &str = r#"{
   description = "fuzz: one host";
