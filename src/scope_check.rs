@@ -12,11 +12,11 @@ use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashSet};
 
 use rnix::ast;
-use rnix::{NixLanguage, SyntaxKind, SyntaxKind::*};
-use rowan::{GreenNodeData, GreenTokenData, Language, NodeOrToken};
+use rnix::SyntaxKind::*;
 
 use crate::parse::SyntaxError;
-use crate::source::{FileId, Span};
+use crate::source::FileId;
+use crate::syntax::green::{is_expr, Node};
 
 /// Names bound outside every file (Nix's global builtins).
 const GLOBALS: &[&str] = &[
@@ -64,107 +64,6 @@ pub fn binding_errors(root: &ast::Root, file: FileId) -> Vec<SyntaxError> {
         c.expr(e);
     }
     c.errors
-}
-
-/// A green node and where it starts in the file.
-#[derive(Clone, Copy)]
-struct Node<'g> {
-    green: &'g GreenNodeData,
-    offset: u32,
-}
-
-impl<'g> Node<'g> {
-    fn kind(self) -> SyntaxKind {
-        NixLanguage::kind_from_raw(self.green.kind())
-    }
-
-    fn span(self, file: FileId) -> Span {
-        Span {
-            file,
-            start: self.offset,
-            end: self.offset + u32::from(self.green.text_len()),
-        }
-    }
-
-    /// Child nodes and tokens, with their offsets.
-    fn elements(self) -> impl Iterator<Item = NodeOrToken<Node<'g>, &'g GreenTokenData>> {
-        let mut offset = self.offset;
-        self.green.children().map(move |child| {
-            let at = offset;
-            offset += u32::from(child.text_len());
-            match child {
-                NodeOrToken::Node(green) => NodeOrToken::Node(Node { green, offset: at }),
-                NodeOrToken::Token(t) => NodeOrToken::Token(t),
-            }
-        })
-    }
-
-    fn children(self) -> impl Iterator<Item = Node<'g>> {
-        self.elements().filter_map(NodeOrToken::into_node)
-    }
-
-    fn child(self, kind: SyntaxKind) -> Option<Node<'g>> {
-        self.children().find(|c| c.kind() == kind)
-    }
-
-    fn token(self, kind: SyntaxKind) -> Option<&'g GreenTokenData> {
-        self.elements()
-            .filter_map(NodeOrToken::into_token)
-            .find(|t| NixLanguage::kind_from_raw(t.kind()) == kind)
-    }
-
-    /// The `n`th child that is an expression (rnix's `nth::<Expr>`).
-    fn nth_expr(self, n: usize) -> Option<Node<'g>> {
-        self.children().filter(|c| is_expr(c.kind())).nth(n)
-    }
-
-    /// Children that are attribute names (`Attr`: identifiers, strings, `${…}`).
-    fn attrs(self) -> impl Iterator<Item = Node<'g>> {
-        self.children()
-            .filter(|c| matches!(c.kind(), NODE_IDENT | NODE_DYNAMIC | NODE_STRING))
-    }
-
-    /// Children that are bindings (`Entry`: `inherit` or `path = value;`).
-    fn entries(self) -> impl Iterator<Item = Node<'g>> {
-        self.children()
-            .filter(|c| matches!(c.kind(), NODE_INHERIT | NODE_ATTRPATH_VALUE))
-    }
-
-    /// The name of an identifier node; `None` for `or` used as a name.
-    fn ident_name(self) -> Option<&'g str> {
-        self.token(TOKEN_IDENT).map(|t| t.text())
-    }
-}
-
-/// The node kinds rnix's `Expr` casts from.
-fn is_expr(kind: SyntaxKind) -> bool {
-    matches!(
-        kind,
-        NODE_APPLY
-            | NODE_ASSERT
-            | NODE_ERROR
-            | NODE_IF_ELSE
-            | NODE_SELECT
-            | NODE_STRING
-            | NODE_PATH_ABS
-            | NODE_PATH_REL
-            | NODE_PATH_HOME
-            | NODE_PATH_SEARCH
-            | NODE_LITERAL
-            | NODE_LAMBDA
-            | NODE_LEGACY_LET
-            | NODE_LET_IN
-            | NODE_LIST
-            | NODE_BIN_OP
-            | NODE_PAREN
-            | NODE_ROOT
-            | NODE_ATTR_SET
-            | NODE_UNARY_OP
-            | NODE_IDENT
-            | NODE_WITH
-            | NODE_HAS_ATTR
-            | NODE_CUR_POS
-    )
 }
 
 /// A static attribute name (`a`, `"a"`); `None` for `${...}` and interpolated strings.

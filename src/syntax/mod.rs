@@ -1,0 +1,471 @@
+//! dbprov's own syntax tree of a file, what the evaluator walks: a flat arena
+//! of nodes with spans, built from rnix's tree in the parallel parse phase
+//! (`lower`). Rowan's trees take about nine times their source in memory and
+//! allocate a cursor for each step; this one takes 24 bytes a node, and
+//! identifiers and plain strings are slices of the source it keeps.
+
+pub mod green;
+mod lower;
+
+use std::sync::Arc;
+
+pub use lower::lower;
+pub use rnix::ast::{BinOpKind, UnaryOpKind};
+
+use crate::source::{FileId, Span};
+
+/// Index of a node in its file's [`FileAst`].
+pub type NodeId = u32;
+
+/// "No node" in an optional slot.
+const NONE: u32 = u32::MAX;
+
+/// Deeper expressions than this are not lowered: the evaluator stops far
+/// earlier (its depth bound), and the parse-time checks stop here too.
+pub const MAX_DEPTH: usize = 4_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum Kind {
+    Int,
+    IntOutOfRange,
+    Float,
+    BadFloat,
+    Uri,
+    /// A string without interpolation whose text is the source's `a..b`.
+    StrSource,
+    /// A string without interpolation whose decoded text is `strings[a..b]`.
+    StrDecoded,
+    /// A string with interpolations: parts `lists[a..a + b]`.
+    StrParts,
+    /// A literal piece of a string or path: the source's `a..b`.
+    TextSource,
+    /// A literal piece of a string: `strings[a..b]`.
+    TextDecoded,
+    /// `${a}`, in a string, a path or as an attribute name.
+    Interpol,
+    /// A path with parts `lists[a..a + b]` (text pieces and interpolations).
+    Path,
+    PathHome,
+    PathSearch,
+    /// Its name is the source's `a..b` (empty when rnix found no identifier token).
+    Ident,
+    /// `a.path or c`: `b` is an `AttrPath` node.
+    Select,
+    /// `a ? path`: `b` is an `AttrPath` node.
+    HasAttr,
+    /// Keys `lists[a..a + b]`.
+    AttrPath,
+    Apply,
+    /// `a: b`, `a` an `IdentParam` or `Pattern` node.
+    Lambda,
+    /// The name is the source's `a..b`.
+    IdentParam,
+    /// Entries `lists[a..a + b]` (`PatEntry` nodes), `@` name `c` (an `Ident` node).
+    Pattern,
+    /// A `Pattern` with `...`.
+    PatternEllipsis,
+    /// The name is the source's `a..b`, default expression `c`.
+    PatEntry,
+    /// Entries `lists[a..a + b]`, body `c`.
+    LetIn,
+    LegacyLet,
+    /// Entries `lists[a..a + b]`.
+    AttrSet,
+    RecAttrSet,
+    /// `inherit (a) lists[b..b + c];`
+    Inherit,
+    /// `lists[a..a + b] = c;`
+    Binding,
+    List,
+    /// `a op b`, the operator's index in `BINARY_OPS` in `c`.
+    BinOp,
+    /// `op a`, the operator's index in `UNARY_OPS` in `c`.
+    UnaryOp,
+    Paren,
+    With,
+    IfElse,
+    Assert,
+    Error,
+    CurPos,
+    /// Beyond [`MAX_DEPTH`].
+    TooDeep,
+}
+
+const BINARY_OPS: [BinOpKind; 17] = [
+    BinOpKind::Concat,
+    BinOpKind::Update,
+    BinOpKind::Add,
+    BinOpKind::Sub,
+    BinOpKind::Mul,
+    BinOpKind::Div,
+    BinOpKind::And,
+    BinOpKind::Equal,
+    BinOpKind::Implication,
+    BinOpKind::Less,
+    BinOpKind::LessOrEq,
+    BinOpKind::More,
+    BinOpKind::MoreOrEq,
+    BinOpKind::NotEqual,
+    BinOpKind::Or,
+    BinOpKind::PipeRight,
+    BinOpKind::PipeLeft,
+];
+
+const UNARY_OPS: [UnaryOpKind; 2] = [UnaryOpKind::Invert, UnaryOpKind::Negate];
+
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    kind: Kind,
+    start: u32,
+    end: u32,
+    a: u32,
+    b: u32,
+    c: u32,
+}
+
+/// The syntax tree of one file that parsed without errors.
+pub struct FileAst {
+    file: FileId,
+    source: Arc<str>,
+    /// Decoded string contents that are not slices of the source (escapes,
+    /// indented strings).
+    strings: String,
+    nodes: Vec<Node>,
+    /// Children of nodes that have many, as ranges into this list.
+    lists: Vec<NodeId>,
+    /// The file's expression; `None` for a file with none (empty).
+    root: Option<NodeId>,
+}
+
+/// An expression, as the evaluator sees it.
+#[derive(Clone, Copy, Debug)]
+pub enum Expr<'a> {
+    Int(i64),
+    IntOutOfRange,
+    Float(f64),
+    BadFloat,
+    Uri(&'a str),
+    Str(Str<'a>),
+    /// Absolute or relative: literal pieces and interpolations (see [`FileAst::part`]).
+    Path(&'a [NodeId]),
+    PathHome,
+    PathSearch,
+    Ident(&'a str),
+    Select {
+        base: NodeId,
+        path: &'a [NodeId],
+        default: Option<NodeId>,
+    },
+    HasAttr {
+        base: NodeId,
+        path: &'a [NodeId],
+    },
+    Apply {
+        function: NodeId,
+        argument: NodeId,
+    },
+    Lambda {
+        param: NodeId,
+        body: NodeId,
+    },
+    LetIn {
+        entries: &'a [NodeId],
+        body: NodeId,
+    },
+    LegacyLet,
+    AttrSet {
+        recursive: bool,
+        entries: &'a [NodeId],
+    },
+    List(&'a [NodeId]),
+    BinOp {
+        op: BinOpKind,
+        lhs: NodeId,
+        rhs: NodeId,
+    },
+    UnaryOp {
+        op: UnaryOpKind,
+        operand: NodeId,
+    },
+    Paren(NodeId),
+    With {
+        namespace: NodeId,
+        body: NodeId,
+    },
+    IfElse {
+        condition: NodeId,
+        then: NodeId,
+        otherwise: NodeId,
+    },
+    Assert {
+        condition: NodeId,
+        body: NodeId,
+    },
+    Error,
+    CurPos,
+    TooDeep,
+}
+
+/// A string literal.
+#[derive(Clone, Copy, Debug)]
+pub enum Str<'a> {
+    /// No interpolation: the decoded text.
+    Plain(&'a str),
+    /// Literal pieces and interpolations (see [`FileAst::part`]).
+    Parts(&'a [NodeId]),
+}
+
+/// A piece of a string or path.
+#[derive(Clone, Copy, Debug)]
+pub enum Part<'a> {
+    Text(&'a str),
+    Interpolation(NodeId),
+}
+
+/// An attribute name in a binding, a selection or an `inherit`.
+#[derive(Clone, Copy, Debug)]
+pub enum Attr<'a> {
+    Ident(&'a str),
+    Str(Str<'a>),
+    /// `${e}`.
+    Dynamic(NodeId),
+}
+
+/// One entry of a binding block.
+#[derive(Clone, Copy, Debug)]
+pub enum Entry<'a> {
+    /// `inherit (from) attrs;`
+    Inherit {
+        from: Option<NodeId>,
+        attrs: &'a [NodeId],
+    },
+    /// `path = value;`
+    Binding { path: &'a [NodeId], value: NodeId },
+}
+
+/// A function's parameter.
+#[derive(Clone, Copy, Debug)]
+pub enum Param<'a> {
+    /// `x:`; the name is empty when rnix found none.
+    Ident(&'a str),
+    /// `{ a, b ? d, ... } @ bind:`
+    Pattern {
+        entries: &'a [NodeId],
+        bind: Option<&'a str>,
+        ellipsis: bool,
+    },
+}
+
+impl FileAst {
+    /// The file this tree is of.
+    pub fn file(&self) -> FileId {
+        self.file
+    }
+
+    /// The file's expression; `None` when it has none.
+    pub fn root(&self) -> Option<NodeId> {
+        self.root
+    }
+
+    /// A tree of no file, for the built-in scope.
+    pub fn empty(file: FileId) -> FileAst {
+        FileAst {
+            file,
+            source: Arc::from(""),
+            strings: String::new(),
+            nodes: Vec::new(),
+            lists: Vec::new(),
+            root: None,
+        }
+    }
+
+    fn node(&self, id: NodeId) -> Node {
+        self.nodes[id as usize]
+    }
+
+    pub fn span(&self, id: NodeId) -> Span {
+        let n = self.node(id);
+        Span {
+            file: self.file,
+            start: n.start,
+            end: n.end,
+        }
+    }
+
+    fn list(&self, start: u32, len: u32) -> &[NodeId] {
+        &self.lists[start as usize..(start + len) as usize]
+    }
+
+    fn source_text(&self, start: u32, end: u32) -> &str {
+        &self.source[start as usize..end as usize]
+    }
+
+    fn decoded(&self, start: u32, end: u32) -> &str {
+        &self.strings[start as usize..end as usize]
+    }
+
+    fn optional(id: u32) -> Option<NodeId> {
+        (id != NONE).then_some(id)
+    }
+
+    pub fn expr(&self, id: NodeId) -> Expr<'_> {
+        let n = self.node(id);
+        match n.kind {
+            Kind::Int => Expr::Int(((n.b as u64) << 32 | n.a as u64) as i64),
+            Kind::IntOutOfRange => Expr::IntOutOfRange,
+            Kind::Float => Expr::Float(f64::from_bits((n.b as u64) << 32 | n.a as u64)),
+            Kind::BadFloat => Expr::BadFloat,
+            Kind::Uri => Expr::Uri(self.source_text(n.start, n.end)),
+            Kind::StrSource | Kind::StrDecoded | Kind::StrParts => Expr::Str(self.string(id)),
+            Kind::Path => Expr::Path(self.list(n.a, n.b)),
+            Kind::PathHome => Expr::PathHome,
+            Kind::PathSearch => Expr::PathSearch,
+            Kind::Ident => Expr::Ident(self.source_text(n.a, n.b)),
+            Kind::Select => Expr::Select {
+                base: n.a,
+                path: self.attr_path(n.b),
+                default: Self::optional(n.c),
+            },
+            Kind::HasAttr => Expr::HasAttr {
+                base: n.a,
+                path: self.attr_path(n.b),
+            },
+            Kind::Apply => Expr::Apply {
+                function: n.a,
+                argument: n.b,
+            },
+            Kind::Lambda => Expr::Lambda {
+                param: n.a,
+                body: n.b,
+            },
+            Kind::LetIn => Expr::LetIn {
+                entries: self.list(n.a, n.b),
+                body: n.c,
+            },
+            Kind::LegacyLet => Expr::LegacyLet,
+            Kind::AttrSet | Kind::RecAttrSet => Expr::AttrSet {
+                recursive: n.kind == Kind::RecAttrSet,
+                entries: self.list(n.a, n.b),
+            },
+            Kind::List => Expr::List(self.list(n.a, n.b)),
+            Kind::BinOp => Expr::BinOp {
+                op: BINARY_OPS[n.c as usize],
+                lhs: n.a,
+                rhs: n.b,
+            },
+            Kind::UnaryOp => Expr::UnaryOp {
+                op: UNARY_OPS[n.c as usize],
+                operand: n.a,
+            },
+            Kind::Paren => Expr::Paren(n.a),
+            Kind::With => Expr::With {
+                namespace: n.a,
+                body: n.b,
+            },
+            Kind::IfElse => Expr::IfElse {
+                condition: n.a,
+                then: n.b,
+                otherwise: n.c,
+            },
+            Kind::Assert => Expr::Assert {
+                condition: n.a,
+                body: n.b,
+            },
+            Kind::CurPos => Expr::CurPos,
+            Kind::TooDeep => Expr::TooDeep,
+            // Not expressions: only reached through a malformed tree.
+            Kind::Error
+            | Kind::TextSource
+            | Kind::TextDecoded
+            | Kind::Interpol
+            | Kind::AttrPath
+            | Kind::IdentParam
+            | Kind::Pattern
+            | Kind::PatternEllipsis
+            | Kind::PatEntry
+            | Kind::Inherit
+            | Kind::Binding => Expr::Error,
+        }
+    }
+
+    fn attr_path(&self, id: NodeId) -> &[NodeId] {
+        let n = self.node(id);
+        self.list(n.a, n.b)
+    }
+
+    /// A string node's content.
+    pub fn string(&self, id: NodeId) -> Str<'_> {
+        let n = self.node(id);
+        match n.kind {
+            Kind::StrSource => Str::Plain(self.source_text(n.a, n.b)),
+            Kind::StrDecoded => Str::Plain(self.decoded(n.a, n.b)),
+            Kind::StrParts => Str::Parts(self.list(n.a, n.b)),
+            _ => Str::Plain(""),
+        }
+    }
+
+    /// A piece of a string or a path.
+    pub fn part(&self, id: NodeId) -> Part<'_> {
+        let n = self.node(id);
+        match n.kind {
+            Kind::TextSource => Part::Text(self.source_text(n.a, n.b)),
+            Kind::TextDecoded => Part::Text(self.decoded(n.a, n.b)),
+            _ => Part::Interpolation(n.a),
+        }
+    }
+
+    pub fn attr(&self, id: NodeId) -> Attr<'_> {
+        let n = self.node(id);
+        match n.kind {
+            Kind::Ident => Attr::Ident(self.source_text(n.a, n.b)),
+            Kind::Interpol => Attr::Dynamic(n.a),
+            _ => Attr::Str(self.string(id)),
+        }
+    }
+
+    pub fn entry(&self, id: NodeId) -> Entry<'_> {
+        let n = self.node(id);
+        match n.kind {
+            Kind::Inherit => Entry::Inherit {
+                from: Self::optional(n.a),
+                attrs: self.list(n.b, n.c),
+            },
+            _ => Entry::Binding {
+                path: self.list(n.a, n.b),
+                value: n.c,
+            },
+        }
+    }
+
+    pub fn param(&self, id: NodeId) -> Param<'_> {
+        let n = self.node(id);
+        match n.kind {
+            Kind::Pattern | Kind::PatternEllipsis => Param::Pattern {
+                entries: self.list(n.a, n.b),
+                bind: Self::optional(n.c).map(|b| {
+                    let b = self.node(b);
+                    self.source_text(b.a, b.b)
+                }),
+                ellipsis: n.kind == Kind::PatternEllipsis,
+            },
+            _ => Param::Ident(self.source_text(n.a, n.b)),
+        }
+    }
+
+    /// A pattern entry's name and default.
+    pub fn pat_entry(&self, id: NodeId) -> (&str, Option<NodeId>) {
+        let n = self.node(id);
+        (self.source_text(n.a, n.b), Self::optional(n.c))
+    }
+
+    /// Memory this tree takes, in bytes (without the source it shares).
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.lists.capacity() * 4
+            + self.strings.capacity()
+    }
+}
+
+#[cfg(test)]
+mod tests;
