@@ -4,8 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use rowan::ast::AstNode;
-
 use crate::diagnostic::Diagnostic;
 use crate::discover::{discover, Found};
 use crate::eval::{Evaluator, Limits};
@@ -22,6 +20,7 @@ use crate::secrets::Secrets;
 use crate::settings::Settings;
 use crate::source::FileId;
 use crate::source::{SourceFile, Span};
+use crate::syntax::NodeId;
 use std::collections::HashSet;
 use std::rc::Rc;
 
@@ -107,6 +106,11 @@ pub fn analyse(
     let t = std::time::Instant::now();
     let parsed = parse_all(inputs);
     phase("parse", t);
+    if std::env::var_os("DBPROV_TIMINGS").is_some() {
+        let ast: usize = parsed.iter().filter_map(|p| p.syntax.as_ref()).map(|a| a.heap_bytes()).sum();
+        let src: usize = parsed.iter().map(|p| p.source.text.len()).sum();
+        eprintln!("dbprov: syntax trees {} kB, sources {} kB", ast / 1024, src / 1024);
+    }
     let settings = settings.clone();
     let root = root.to_path_buf();
     let worker = std::thread::Builder::new()
@@ -164,16 +168,17 @@ fn evaluate(
     let mut files = Vec::new();
     let mut infos = Vec::new();
     let mut roots = Vec::new();
+    let mut syntax = Vec::new();
     let mut suppressions = Vec::new();
     let mut literal_secrets = Vec::new();
     for mut p in parsed {
         suppressions.append(&mut p.suppressions);
         literal_secrets.append(&mut p.literal_secrets);
         if p.errors.is_empty() {
-            if let Some(green) = &p.green {
-                let node = rnix::SyntaxNode::new_root(green.clone());
-                if let Some(expr) = rnix::Root::cast(node).and_then(|r| r.expr()) {
+            if let Some(ast) = p.syntax.take() {
+                if let Some(expr) = ast.root() {
                     roots.push((p.source.id, expr));
+                    syntax.push(Rc::new(ast));
                 } else {
                     // An empty file is no module: Nix rejects it too.
                     infos.push(FileInfo {
@@ -207,22 +212,25 @@ fn evaluate(
         ..Limits::default()
     };
     let ev = Evaluator::new(dirs, limits);
+    for ast in syntax {
+        ev.add_syntax(ast);
+    }
     let abs: Vec<PathBuf> = files.iter().map(|f| f.abs_path.clone()).collect();
     ev.set_importable(
         &root,
         roots
             .iter()
-            .map(|(f, e)| (files[*f as usize].abs_path.clone(), (*f, e.clone())))
+            .map(|(f, e)| (files[*f as usize].abs_path.clone(), (*f, *e)))
             .collect(),
     );
     // flake.nix is no module; the contract files are the include set.
     let flake = files.iter().position(|f| f.rel_path == "flake.nix");
-    let module_roots: Vec<(FileId, rnix::ast::Expr)> = roots
+    let module_roots: Vec<(FileId, NodeId)> = roots
         .iter()
         .filter(|(f, _)| Some(*f as usize) != flake)
         .cloned()
         .collect();
-    let contract_roots: Vec<(FileId, rnix::ast::Expr)> = module_roots
+    let contract_roots: Vec<(FileId, NodeId)> = module_roots
         .iter()
         .filter(|(f, _)| contract.contains(&files[*f as usize].rel_path))
         .cloned()
@@ -274,7 +282,7 @@ fn evaluate(
     let mut specs = Vec::new();
     if let Some(f) = flake {
         if let Some((_, expr)) = roots.iter().find(|(id, _)| *id as usize == f) {
-            let (found_hosts, problems) = crate::hosts::from_flake(&ev, f as FileId, expr);
+            let (found_hosts, problems) = crate::hosts::from_flake(&ev, f as FileId, *expr);
             specs.extend(found_hosts);
             unresolved.extend(problems.into_iter().map(|u| UnresolvedItem {
                 service: None,
@@ -409,7 +417,7 @@ fn outside_repository(u: &Unresolved) -> bool {
 fn unreached_files(
     ev: &Evaluator,
     hosts: &[HostModel],
-    module_roots: &[(FileId, rnix::ast::Expr)],
+    module_roots: &[(FileId, NodeId)],
 ) -> Vec<model::Unreached> {
     if hosts.is_empty() || hosts.iter().any(|h| h.reach_unknown) {
         return Vec::new();
@@ -419,7 +427,7 @@ fn unreached_files(
             .iter()
             .any(|h| h.reached.get(f as usize) == Some(&true))
     };
-    let roots: Vec<(FileId, rnix::ast::Expr)> = module_roots
+    let roots: Vec<(FileId, NodeId)> = module_roots
         .iter()
         .filter(|(f, _)| !reached(*f))
         .cloned()
@@ -455,7 +463,7 @@ const MAX_CONTAINER_DEPTH: usize = 2;
 fn analyse_host(
     ev: &Evaluator,
     spec: &crate::hosts::HostSpec,
-    module_roots: &[(FileId, rnix::ast::Expr)],
+    module_roots: &[(FileId, NodeId)],
     abs: &[PathBuf],
 ) -> Vec<HostModel> {
     let values: Vec<(FileId, crate::eval::Val)> = spec
@@ -534,7 +542,7 @@ fn host_system(
     mut ms: ModuleSystem,
     place: HostPlace,
     starts: Vec<usize>,
-    module_roots: &[(FileId, rnix::ast::Expr)],
+    module_roots: &[(FileId, NodeId)],
     abs: &[PathBuf],
     mut unresolved: Vec<UnresolvedItem>,
     out: &mut Vec<HostModel>,

@@ -10,6 +10,7 @@ use std::rc::Rc;
 use crate::eval::{Attr, Attrs, Evaluator, Item, Reason, ThunkCell, Unresolved, Val, V};
 use crate::module::definitions::type_tag;
 use crate::source::{FileId, Span};
+use crate::syntax::{Expr, NodeId, Param};
 
 /// One module of a host's list.
 #[derive(Clone, Debug)]
@@ -60,7 +61,7 @@ fn input_stub(ev: &Evaluator, name: &str, span: Span) -> Val {
 pub fn from_flake(
     ev: &Evaluator,
     file: FileId,
-    expr: &rnix::ast::Expr,
+    expr: NodeId,
 ) -> (Vec<HostSpec>, Vec<Unresolved>) {
     ev.reset_budget();
     let env = ev.file_env(file);
@@ -81,11 +82,10 @@ pub fn from_flake(
         }
     }
     if let V::Lambda(c) = &outputs_fn.v {
-        if let Some(rnix::ast::Param::Pattern(p)) = c.lambda.param() {
-            for entry in p.pat_entries() {
-                if let Some(t) = entry.ident().and_then(|i| i.ident_token()) {
-                    names.push(t.text().to_string());
-                }
+        let ast = &c.env.ast;
+        if let Expr::Lambda { param, .. } = ast.expr(c.lambda) {
+            if let Param::Pattern { entries, .. } = ast.param(param) {
+                names.extend(entries.iter().map(|&e| ast.pat_entry(e).0.to_string()));
             }
         }
     }

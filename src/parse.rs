@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 use rnix::ParseError;
-use rowan::GreenNode;
 
 use crate::source::{FileId, SourceFile, Span};
 
@@ -20,8 +19,8 @@ pub struct SyntaxError {
 /// One file, read and parsed.
 pub struct ParsedFile {
     pub source: SourceFile,
-    /// The syntax tree, when the file was read.
-    pub green: Option<GreenNode>,
+    /// The syntax tree, when the file parsed without errors.
+    pub syntax: Option<crate::syntax::FileAst>,
     pub errors: Vec<SyntaxError>,
     /// Its `# dbprov: ignore` comments.
     pub suppressions: Vec<crate::suppress::Suppression>,
@@ -59,7 +58,7 @@ pub fn parse_all(inputs: Vec<Input>) -> Vec<ParsedFile> {
                 }))
                 .unwrap_or_else(|_| ParsedFile {
                     source: SourceFile::new(i as FileId, rel_path, abs_path, Arc::from("")),
-                    green: None,
+                    syntax: None,
                     errors: vec![SyntaxError {
                         span: Span {
                             file: i as FileId,
@@ -99,7 +98,7 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
         let len = text.len();
         ParsedFile {
             source: SourceFile::new(id, input.rel_path.clone(), input.abs_path.clone(), text),
-            green: None,
+            syntax: None,
             errors: vec![SyntaxError {
                 span: whole(len).with_end(0),
                 message,
@@ -171,8 +170,10 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
         Vec::new()
     };
     ParsedFile {
+        syntax: errors
+            .is_empty()
+            .then(|| crate::syntax::lower(id, source.text.clone(), &root.green())),
         source,
-        green: Some(root.green().to_owned()),
         errors,
         suppressions,
         literal_secrets,

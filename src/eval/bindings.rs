@@ -7,17 +7,16 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use rnix::ast::{self, HasEntry};
-use rowan::ast::AstNode;
 
 use super::env::Env;
 use super::value::{Attr, Attrs, Reason, Thunk, ThunkCell, Unresolved, Val, V};
 use super::Evaluator;
 use crate::source::Span;
+use crate::syntax::{Attr as Key, Entry, Expr, FileAst, NodeId, Str};
 
 /// An attribute before it becomes a thunk.
 enum Pending {
-    Expr(ast::Expr),
+    Expr(NodeId),
     Thunk(Thunk),
     /// A set built from several bindings (`a.b = 1; a.c = 2;`). Its own
     /// names are worked out only when it is forced: most nested config
@@ -29,11 +28,11 @@ enum Pending {
 
 /// One binding that contributes to a nested set.
 pub(super) enum Part {
-    /// `a = { … };`: a literal set, merged one level with the others.
-    Set(ast::AttrSet),
+    /// `a = { … };`: a literal set (its node), merged one level with the others.
+    Set(NodeId),
     /// `a.b.c = value;`: the binding and the index of its next key; the
     /// keys from there on are not computed yet.
-    Path(ast::AttrpathValue, usize),
+    Path(NodeId, usize),
 }
 
 /// A nested set waiting to be built. Like Nix's nested set expressions it
@@ -70,52 +69,48 @@ struct Collected {
 }
 
 /// One entry of a binding block, its parts looked up once.
-enum EntryParts {
-    Inherit(ast::Inherit),
+enum EntryParts<'a> {
+    Inherit {
+        from: Option<NodeId>,
+        attrs: &'a [NodeId],
+    },
     /// `first.… = value;`, with `nested` when more keys follow `first`.
     Binding {
-        binding: ast::AttrpathValue,
-        first: ast::Attr,
+        binding: NodeId,
+        first: NodeId,
         nested: bool,
-        value: ast::Expr,
+        value: NodeId,
     },
 }
 
 /// Whether a key is computed (`${e}`, `"${e}"`).
-fn is_dynamic(attr: &ast::Attr) -> bool {
-    match attr {
-        ast::Attr::Dynamic(_) => true,
-        ast::Attr::Str(s) => s
-            .syntax()
-            .children()
-            .any(|c| c.kind() == rnix::SyntaxKind::NODE_INTERPOL),
-        ast::Attr::Ident(_) => false,
+fn is_dynamic(ast: &FileAst, attr: NodeId) -> bool {
+    match ast.attr(attr) {
+        Key::Dynamic(_) | Key::Str(Str::Parts(_)) => true,
+        Key::Str(Str::Plain(_)) | Key::Ident(_) => false,
     }
 }
 
 /// The entries of a binding block: those with static first names, then
 /// those with computed ones (Nix adds these after the others).
-fn split_entries(node: &impl HasEntry) -> (Vec<EntryParts>, Vec<EntryParts>) {
+fn split_entries<'a>(
+    ast: &'a FileAst,
+    entries: &[NodeId],
+) -> (Vec<EntryParts<'a>>, Vec<EntryParts<'a>>) {
     let mut statics = Vec::new();
     let mut dynamics = Vec::new();
-    for entry in node.entries() {
-        match entry {
-            ast::Entry::Inherit(inh) => statics.push(EntryParts::Inherit(inh)),
-            ast::Entry::AttrpathValue(apv) => {
-                let (Some(path), Some(value)) = (apv.attrpath(), apv.value()) else {
-                    continue;
-                };
-                let mut attrs = path.attrs();
-                let Some(first) = attrs.next() else { continue };
-                let nested = attrs.next().is_some();
-                let dynamic = is_dynamic(&first);
+    for &entry in entries {
+        match ast.entry(entry) {
+            Entry::Inherit { from, attrs } => statics.push(EntryParts::Inherit { from, attrs }),
+            Entry::Binding { path, value } => {
+                let Some(&first) = path.first() else { continue };
                 let parts = EntryParts::Binding {
-                    binding: apv,
+                    binding: entry,
                     first,
-                    nested,
+                    nested: path.len() > 1,
                     value,
                 };
-                if dynamic {
+                if is_dynamic(ast, first) {
                     dynamics.push(parts);
                 } else {
                     statics.push(parts);
@@ -126,9 +121,12 @@ fn split_entries(node: &impl HasEntry) -> (Vec<EntryParts>, Vec<EntryParts>) {
     (statics, dynamics)
 }
 
-fn literal_set(e: &ast::Expr) -> Option<ast::AttrSet> {
-    match e {
-        ast::Expr::AttrSet(s) if s.rec_token().is_none() => Some(s.clone()),
+/// The node of `e` when it is a literal (non-`rec`) set.
+fn literal_set(ast: &FileAst, e: NodeId) -> Option<NodeId> {
+    match ast.expr(e) {
+        Expr::AttrSet {
+            recursive: false, ..
+        } => Some(e),
         _ => None,
     }
 }
@@ -136,17 +134,14 @@ fn literal_set(e: &ast::Expr) -> Option<ast::AttrSet> {
 impl Evaluator {
     /// Adds entries of one kind (static or dynamic first names) to `out`.
     fn collect(&self, entries: Vec<EntryParts>, envs: &Envs, dynamic: bool, out: &mut Collected) {
-        let file = envs.key.file;
+        let ast = &envs.key.ast;
         for entry in entries {
             match entry {
-                EntryParts::Inherit(inh) => {
-                    let from = inh
-                        .from()
-                        .and_then(|f| f.expr())
-                        .map(|e| ThunkCell::expr(e, envs.value.clone()));
-                    for attr in inh.attrs() {
-                        let span = Span::of(file, attr.syntax());
-                        let name = match self.attr_name(&attr, envs.key) {
+                EntryParts::Inherit { from, attrs } => {
+                    let from = from.map(|e| ThunkCell::expr(e, envs.value.clone()));
+                    for &attr in attrs {
+                        let span = ast.span(attr);
+                        let name = match self.attr_name(attr, envs.key) {
                             Ok(Some(n)) => n,
                             Ok(None) => continue,
                             Err(u) => {
@@ -172,7 +167,7 @@ impl Evaluator {
                     nested,
                     value,
                 } => {
-                    let Some(key) = self.key_of(&first, envs.key, file, out) else {
+                    let Some(key) = self.key_of(first, envs.key, out) else {
                         continue;
                     };
                     if dynamic && out.map.contains_key(&key.0) {
@@ -187,7 +182,7 @@ impl Evaluator {
                         continue;
                     }
                     let rest = nested.then_some((binding, 1));
-                    self.insert_path(&mut out.map, key, rest, value);
+                    self.insert_path(&mut out.map, key, rest, value, ast);
                 }
             }
         }
@@ -196,14 +191,8 @@ impl Evaluator {
     /// The name of one key, or `None` when the binding is skipped: a `null`
     /// dynamic key (as Nix does), or a name that cannot be computed (noted
     /// in `out`).
-    fn key_of(
-        &self,
-        attr: &ast::Attr,
-        env: &Env,
-        file: crate::source::FileId,
-        out: &mut Collected,
-    ) -> Option<(Rc<str>, Span)> {
-        let span = Span::of(file, attr.syntax());
+    fn key_of(&self, attr: NodeId, env: &Env, out: &mut Collected) -> Option<(Rc<str>, Span)> {
+        let span = env.ast.span(attr);
         match self.attr_name(attr, env) {
             Ok(Some(n)) => Some((n, span)),
             Ok(None) => None,
@@ -224,8 +213,9 @@ impl Evaluator {
         &self,
         map: &mut BTreeMap<Rc<str>, (Pending, Span)>,
         (name, span): (Rc<str>, Span),
-        rest: Option<(ast::AttrpathValue, usize)>,
-        value: ast::Expr,
+        rest: Option<(NodeId, usize)>,
+        value: NodeId,
+        ast: &FileAst,
     ) {
         let Some((binding, next)) = rest else {
             let Some(existing) = map.get_mut(&name) else {
@@ -233,13 +223,13 @@ impl Evaluator {
                 return;
             };
             // Both literal sets: merge one level; any name in both is a duplicate.
-            let Some(new_set) = literal_set(&value) else {
+            let Some(new_set) = literal_set(ast, value) else {
                 existing.0 = Pending::Duplicate(span);
                 return;
             };
             match &mut existing.0 {
                 Pending::Nested(parts) => parts.push(Part::Set(new_set)),
-                Pending::Expr(e) => match literal_set(e) {
+                Pending::Expr(e) => match literal_set(ast, *e) {
                     Some(old) => {
                         existing.0 = Pending::Nested(vec![Part::Set(old), Part::Set(new_set)])
                     }
@@ -251,14 +241,14 @@ impl Evaluator {
         };
         let entry = map.entry(name).or_insert_with(|| {
             // The set a dotted key creates spans the key to the end of the value.
-            let end = u32::from(value.syntax().text_range().end()).max(span.end);
+            let end = ast.span(value).end.max(span.end);
             (Pending::Nested(Vec::new()), Span { end, ..span })
         });
         let path = Part::Path(binding, next);
         match &mut entry.0 {
             Pending::Nested(parts) => parts.push(path),
             // `a = { b = 1; }; a.c = 2;`: descend into the literal set.
-            Pending::Expr(e) => match literal_set(e) {
+            Pending::Expr(e) => match literal_set(ast, *e) {
                 Some(set) => entry.0 = Pending::Nested(vec![Part::Set(set), path]),
                 None => entry.0 = Pending::Duplicate(span),
             },
@@ -267,8 +257,12 @@ impl Evaluator {
     }
 
     /// The bindings of a literal (non-`rec`) set, evaluated in the same scope.
-    fn expand(&self, set: &ast::AttrSet, envs: &Envs, out: &mut Collected) {
-        let (statics, dynamics) = split_entries(set);
+    fn expand(&self, set: NodeId, envs: &Envs, out: &mut Collected) {
+        let ast = &envs.key.ast;
+        let Expr::AttrSet { entries, .. } = ast.expr(set) else {
+            return;
+        };
+        let (statics, dynamics) = split_entries(ast, entries);
         self.collect(statics, envs, false, out);
         self.collect(dynamics, envs, true, out);
     }
@@ -284,10 +278,10 @@ impl Evaluator {
         let mut out = Collected::default();
         for (i, part) in nested.parts.into_iter().enumerate() {
             match part {
-                Part::Set(set) if i == 0 => self.expand(&set, &envs, &mut out),
+                Part::Set(set) if i == 0 => self.expand(set, &envs, &mut out),
                 Part::Set(set) => {
                     let mut added = Collected::default();
-                    self.expand(&set, &envs, &mut added);
+                    self.expand(set, &envs, &mut added);
                     for (k, (p, s)) in added.map {
                         match out.map.get_mut(&k) {
                             Some(slot) => slot.0 = Pending::Duplicate(s),
@@ -300,14 +294,14 @@ impl Evaluator {
                     out.failure = out.failure.or(added.failure);
                 }
                 Part::Path(binding, next) => {
-                    let (Some(path), Some(value)) = (binding.attrpath(), binding.value()) else {
+                    let ast = &envs.key.ast;
+                    let Entry::Binding { path, value } = ast.entry(binding) else {
                         continue;
                     };
-                    let mut keys = path.attrs().skip(next);
-                    let Some(first) = keys.next() else { continue };
-                    let rest = keys.next().is_some().then(|| (binding.clone(), next + 1));
-                    if let Some(key) = self.key_of(&first, envs.key, envs.key.file, &mut out) {
-                        self.insert_path(&mut out.map, key, rest, value);
+                    let Some(&first) = path.get(next) else { continue };
+                    let rest = (path.len() > next + 1).then_some((binding, next + 1));
+                    if let Some(key) = self.key_of(first, envs.key, &mut out) {
+                        self.insert_path(&mut out.map, key, rest, value, ast);
                     }
                 }
             }
@@ -346,7 +340,7 @@ impl Evaluator {
 
     /// Bindings of an attribute set or `let`. For recursive blocks the returned
     /// scope holds the bindings themselves.
-    pub(super) fn bind(&self, node: &impl HasEntry, env: &Env, recursive: bool) -> (Bound, Env) {
+    pub(super) fn bind(&self, entries: &[NodeId], env: &Env, recursive: bool) -> (Bound, Env) {
         let value_env = if recursive {
             self.child_scope(env)
         } else {
@@ -358,7 +352,7 @@ impl Evaluator {
             outer: env,
             value: &value_env,
         };
-        let (static_entries, dynamic_entries) = split_entries(node);
+        let (static_entries, dynamic_entries) = split_entries(&env.ast, entries);
         self.collect(static_entries, &statics, false, &mut out);
         let mut attrs = BTreeMap::new();
         for (k, (p, s)) in std::mem::take(&mut out.map) {
@@ -407,23 +401,14 @@ impl Evaluator {
     /// (Nix skips such bindings).
     pub(super) fn attr_name(
         &self,
-        attr: &ast::Attr,
+        attr: NodeId,
         env: &Env,
     ) -> Result<Option<Rc<str>>, Unresolved> {
-        let span = Span::of(env.file, attr.syntax());
-        let val = match attr {
-            ast::Attr::Ident(id) => {
-                return Ok(Some(Rc::from(
-                    id.ident_token()
-                        .map(|t| t.text().to_string())
-                        .unwrap_or_default(),
-                )))
-            }
-            ast::Attr::Str(s) => self.eval_str(s, env),
-            ast::Attr::Dynamic(d) => match d.expr() {
-                Some(e) => self.eval_whnf(&e, env),
-                None => Val::error("empty dynamic attribute", span),
-            },
+        let span = env.ast.span(attr);
+        let val = match env.ast.attr(attr) {
+            Key::Ident(name) => return Ok(Some(Rc::from(name))),
+            Key::Str(s) => self.eval_str(s, env, span),
+            Key::Dynamic(e) => self.eval_whnf(e, env),
         };
         match val.v {
             V::Str(s) => Ok(Some(s)),

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use super::value::Thunk;
 use crate::source::FileId;
+use crate::syntax::FileAst;
 
 pub type Env = Rc<Scope>;
 
@@ -21,6 +22,8 @@ pub struct Scope {
     pub parent: Option<Env>,
     /// The file whose expressions this scope evaluates (for spans and relative paths).
     pub file: FileId,
+    /// That file's syntax tree: the expressions of thunks made in this scope are its nodes.
+    pub ast: Rc<FileAst>,
 }
 
 impl fmt::Debug for Scope {
@@ -35,6 +38,7 @@ impl Scope {
             kind: ScopeKind::Vars(RefCell::new(vars)),
             parent: None,
             file,
+            ast: Rc::new(FileAst::empty(file)),
         })
     }
 
@@ -43,6 +47,7 @@ impl Scope {
             kind: ScopeKind::Vars(RefCell::new(vars)),
             parent: Some(parent.clone()),
             file: parent.file,
+            ast: parent.ast.clone(),
         })
     }
 
@@ -51,15 +56,17 @@ impl Scope {
             kind: ScopeKind::With(ns),
             parent: Some(parent.clone()),
             file: parent.file,
+            ast: parent.ast.clone(),
         })
     }
 
-    /// The same builtins scope, re-rooted for another file.
-    pub fn for_file(builtins: &Env, file: FileId) -> Env {
+    /// The same builtins scope, re-rooted for a file.
+    pub fn for_file(builtins: &Env, ast: Rc<FileAst>) -> Env {
         Rc::new(Scope {
             kind: ScopeKind::Vars(RefCell::new(HashMap::new())),
             parent: Some(builtins.clone()),
-            file,
+            file: ast.file(),
+            ast,
         })
     }
 

@@ -14,14 +14,13 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
-use rnix::ast::{self, InterpolPart};
-use rowan::ast::AstNode;
 
 pub use env::{Env, Scope};
 pub use value::SystemId;
 pub use value::{Attr, Attrs, Closure, Item, List, Reason, Thunk, ThunkCell, Unresolved, Val, V};
 
 use crate::source::{FileId, Span};
+use crate::syntax::{self as ast, Expr, FileAst, NodeId};
 use value::ThunkState;
 
 /// Answers `config.<path>` with the merged value of every definition.
@@ -58,8 +57,10 @@ pub struct Evaluator {
     resolvers: RefCell<Vec<Option<Rc<dyn ConfigResolver>>>>,
     builtins: Env,
     limits: Limits,
+    /// Each file's syntax tree, by id (those that parsed).
+    syntax: RefCell<Vec<Option<Rc<FileAst>>>>,
     /// Files `import` may evaluate: the analysed ones, by absolute path.
-    importable: RefCell<HashMap<PathBuf, (FileId, ast::Expr)>>,
+    importable: RefCell<HashMap<PathBuf, (FileId, NodeId)>>,
     /// Each imported file is evaluated once.
     imported: RefCell<HashMap<FileId, Thunk>>,
     root: RefCell<PathBuf>,
@@ -113,6 +114,7 @@ impl Evaluator {
             resolvers: RefCell::new(vec![None]),
             builtins: prim::builtins_scope(),
             limits,
+            syntax: RefCell::new(Vec::new()),
             importable: RefCell::new(HashMap::new()),
             imported: RefCell::new(HashMap::new()),
             root: RefCell::new(PathBuf::new()),
@@ -154,14 +156,31 @@ impl Evaluator {
         self.total_steps.get()
     }
 
-    /// The root scope for expressions of `file`.
-    pub fn file_env(&self, file: FileId) -> Env {
-        Scope::for_file(&self.builtins, file)
+    /// Gives the evaluator `ast`, the syntax tree of its file.
+    pub fn add_syntax(&self, ast: Rc<FileAst>) {
+        let mut syntax = self.syntax.borrow_mut();
+        let i = ast.file() as usize;
+        if syntax.len() <= i {
+            syntax.resize(i + 1, None);
+        }
+        syntax[i] = Some(ast);
     }
 
-    /// Makes the analysed files available to `import`; messages name paths
-    /// relative to `root`.
-    pub fn set_importable(&self, root: &Path, files: HashMap<PathBuf, (FileId, ast::Expr)>) {
+    /// The root scope for expressions of `file`.
+    pub fn file_env(&self, file: FileId) -> Env {
+        let ast = self
+            .syntax
+            .borrow()
+            .get(file as usize)
+            .cloned()
+            .flatten()
+            .unwrap_or_else(|| Rc::new(FileAst::empty(file)));
+        Scope::for_file(&self.builtins, ast)
+    }
+
+    /// Makes the analysed files available to `import` (each its root
+    /// expression); messages name paths relative to `root`.
+    pub fn set_importable(&self, root: &Path, files: HashMap<PathBuf, (FileId, NodeId)>) {
         *self.importable.borrow_mut() = files;
         *self.root.borrow_mut() = root.to_path_buf();
     }
@@ -234,7 +253,7 @@ impl Evaluator {
                     Span::DETACHED,
                 );
             }
-            ThunkState::Expr(e, env) => self.eval(&e, &env),
+            ThunkState::Expr(e, env) => self.eval(e, &env),
             ThunkState::Apply(f, arg, span) => self.apply(f, arg, span),
             ThunkState::Nested(set) => self.build_nested(*set, t.span()),
         };
@@ -276,7 +295,7 @@ impl Evaluator {
         }
     }
 
-    pub fn eval_whnf(&self, e: &ast::Expr, env: &Env) -> Val {
+    pub fn eval_whnf(&self, e: NodeId, env: &Env) -> Val {
         let v = self.eval(e, env);
         self.whnf(v)
     }
@@ -324,69 +343,58 @@ impl Evaluator {
         out
     }
 
-    /// Evaluates an expression to a value (not forcing `config` references).
-    pub fn eval(&self, e: &ast::Expr, env: &Env) -> Val {
-        let span = Span::of(env.file, e.syntax());
+    /// Evaluates expression `e` of `env`'s file (not forcing `config` references).
+    pub fn eval(&self, e: NodeId, env: &Env) -> Val {
+        let span = env.ast.span(e);
         self.guarded(span, || self.eval_inner(e, env, span))
     }
 
-    fn eval_inner(&self, e: &ast::Expr, env: &Env, span: Span) -> Val {
-        use ast::Expr;
-        match e {
-            Expr::Literal(lit) => match lit.kind() {
-                ast::LiteralKind::Integer(i) => match i.value() {
-                    Ok(n) => Val::new(V::Int(n), span),
-                    Err(_) => Val::error("integer literal out of range", span),
-                },
-                ast::LiteralKind::Float(f) => match f.value() {
-                    Ok(x) => Val::new(V::Float(x), span),
-                    Err(_) => Val::error("invalid float literal", span),
-                },
-                ast::LiteralKind::Uri(u) => Val::str(rnix::ast::AstToken::syntax(&u).text(), span),
-            },
-            Expr::Str(s) => self.eval_str(s, env),
-            Expr::PathAbs(_) | Expr::PathRel(_) | Expr::PathHome(_) | Expr::PathSearch(_) => {
-                self.eval_path(e, env, span)
+    fn eval_inner(&self, e: NodeId, env: &Env, span: Span) -> Val {
+        match env.ast.expr(e) {
+            Expr::Int(n) => Val::new(V::Int(n), span),
+            Expr::IntOutOfRange => Val::error("integer literal out of range", span),
+            Expr::Float(x) => Val::new(V::Float(x), span),
+            Expr::BadFloat => Val::error("invalid float literal", span),
+            Expr::Uri(u) => Val::str(u, span),
+            Expr::Str(s) => self.eval_str(s, env, span),
+            Expr::Path(parts) => self.eval_path(parts, env, span),
+            Expr::PathSearch => Val::unresolved(Reason::DefinedElsewhere, "search path <...>", span),
+            Expr::PathHome => {
+                Val::unresolved(Reason::DefinedElsewhere, "path in the home directory", span)
             }
-            Expr::Ident(id) => {
-                let name = id
-                    .ident_token()
-                    .map(|t| t.text().to_string())
-                    .unwrap_or_default();
-                let t = self.lookup_thunk(&name, env, span);
+            Expr::Ident(name) => {
+                let t = self.lookup_thunk(name, env, span);
                 // Built-in constants (`true`, `null`) are produced here.
                 self.force_raw(&t).placed(span)
             }
-            Expr::Select(sel) => self.eval_select(sel, env, span),
-            Expr::HasAttr(h) => self.eval_has_attr(h, env, span),
-            Expr::Apply(app) => {
-                let (Some(f), Some(arg)) = (app.lambda(), app.argument()) else {
-                    return Val::error("incomplete application", span);
-                };
-                let f = self.eval_whnf(&f, env);
-                self.apply(f, ThunkCell::expr(arg, env.clone()), span)
+            Expr::Select {
+                base,
+                path,
+                default,
+            } => self.eval_select(base, path, default, env, span),
+            Expr::HasAttr { base, path } => self.eval_has_attr(base, path, env, span),
+            Expr::Apply { function, argument } => {
+                let f = self.eval_whnf(function, env);
+                self.apply(f, ThunkCell::expr(argument, env.clone()), span)
             }
-            Expr::Lambda(l) => Val::new(
+            Expr::Lambda { .. } => Val::new(
                 V::Lambda(Rc::new(Closure {
-                    lambda: l.clone(),
+                    lambda: e,
                     env: env.clone(),
                 })),
                 span,
             ),
-            Expr::LetIn(l) => {
-                let (_, scope) = self.bind(l, env, true);
-                match l.body() {
-                    Some(b) => self.eval(&b, &scope),
-                    None => Val::error("let without body", span),
-                }
+            Expr::LetIn { entries, body } => {
+                let (_, scope) = self.bind(entries, env, true);
+                self.eval(body, &scope)
             }
-            Expr::LegacyLet(_) => Val::unresolved(
+            Expr::LegacyLet => Val::unresolved(
                 Reason::Unsupported,
                 "legacy `let { }` is not evaluated",
                 span,
             ),
-            Expr::AttrSet(set) => {
-                let (bound, _) = self.bind(set, env, set.rec_token().is_some());
+            Expr::AttrSet { recursive, entries } => {
+                let (bound, _) = self.bind(entries, env, recursive);
                 if let Some(f) = bound.failure {
                     return Val::new(V::Unresolved(f), span);
                 }
@@ -398,67 +406,55 @@ impl Evaluator {
                     span,
                 )
             }
-            Expr::List(l) => {
-                let items = l
-                    .items()
-                    .map(|i| Item::Known(ThunkCell::expr(i, env.clone())))
+            Expr::List(items) => {
+                let items = items
+                    .iter()
+                    .map(|&i| Item::Known(ThunkCell::expr(i, env.clone())))
                     .collect();
                 Val::new(V::List(Rc::new(List { items })), span)
             }
-            Expr::BinOp(b) => self.eval_binop(b, env, span),
-            Expr::UnaryOp(u) => self.eval_unary(u, env, span),
-            Expr::Paren(p) => match p.expr() {
-                Some(inner) => self.eval(&inner, env),
-                None => Val::error("empty parentheses", span),
-            },
-            Expr::Root(r) => match r.expr() {
-                Some(inner) => self.eval(&inner, env),
-                None => Val::error("empty file", span),
-            },
-            Expr::With(w) => {
-                let (Some(ns), Some(body)) = (w.namespace(), w.body()) else {
-                    return Val::error("incomplete with", span);
-                };
-                let scope = Scope::with(env, ThunkCell::expr(ns, env.clone()));
-                self.eval(&body, &scope)
+            Expr::BinOp { op, lhs, rhs } => self.eval_binop(op, lhs, rhs, env, span),
+            Expr::UnaryOp { op, operand } => self.eval_unary(op, operand, env, span),
+            Expr::Paren(inner) => self.eval(inner, env),
+            Expr::With { namespace, body } => {
+                let scope = Scope::with(env, ThunkCell::expr(namespace, env.clone()));
+                self.eval(body, &scope)
             }
-            Expr::IfElse(ie) => {
-                let (Some(c), Some(t), Some(f)) = (ie.condition(), ie.body(), ie.else_body())
-                else {
-                    return Val::error("incomplete if", span);
-                };
-                match self.eval_whnf(&c, env).v {
-                    V::Bool(true) => self.eval(&t, env),
-                    V::Bool(false) => self.eval(&f, env),
-                    V::Unresolved(u) => Val::new(V::Unresolved(u), span),
-                    other => Val::error(
-                        format!(
-                            "value is {} while a Boolean was expected",
-                            other.type_name()
-                        ),
-                        span,
+            Expr::IfElse {
+                condition,
+                then,
+                otherwise,
+            } => match self.eval_whnf(condition, env).v {
+                V::Bool(true) => self.eval(then, env),
+                V::Bool(false) => self.eval(otherwise, env),
+                V::Unresolved(u) => Val::new(V::Unresolved(u), span),
+                other => Val::error(
+                    format!(
+                        "value is {} while a Boolean was expected",
+                        other.type_name()
                     ),
-                }
-            }
-            Expr::Assert(a) => {
-                let (Some(c), Some(body)) = (a.condition(), a.body()) else {
-                    return Val::error("incomplete assert", span);
-                };
-                match self.eval_whnf(&c, env).v {
-                    V::Bool(true) => self.eval(&body, env),
-                    V::Bool(false) => Val::error("assertion failed", span),
-                    V::Unresolved(u) => Val::new(V::Unresolved(u), span),
-                    other => Val::error(
-                        format!(
-                            "value is {} while a Boolean was expected",
-                            other.type_name()
-                        ),
-                        span,
+                    span,
+                ),
+            },
+            Expr::Assert { condition, body } => match self.eval_whnf(condition, env).v {
+                V::Bool(true) => self.eval(body, env),
+                V::Bool(false) => Val::error("assertion failed", span),
+                V::Unresolved(u) => Val::new(V::Unresolved(u), span),
+                other => Val::error(
+                    format!(
+                        "value is {} while a Boolean was expected",
+                        other.type_name()
                     ),
-                }
-            }
-            Expr::Error(_) => Val::error("syntax error", span),
-            Expr::CurPos(_) => Val::unresolved(Reason::Unsupported, "__curPos", span),
+                    span,
+                ),
+            },
+            Expr::Error => Val::error("syntax error", span),
+            Expr::CurPos => Val::unresolved(Reason::Unsupported, "__curPos", span),
+            Expr::TooDeep => Val::unresolved(
+                Reason::Limit,
+                format!("expression nested deeper than {}", ast::MAX_DEPTH),
+                span,
+            ),
         }
     }
 
@@ -550,13 +546,17 @@ impl Evaluator {
         }
     }
 
-    fn eval_select(&self, sel: &ast::Select, env: &Env, span: Span) -> Val {
-        let (Some(base), Some(path)) = (sel.expr(), sel.attrpath()) else {
-            return Val::error("incomplete select", span);
-        };
-        let mut cur = self.eval(&base, env);
-        for attr in path.attrs() {
-            let name = match self.attr_name(&attr, env) {
+    fn eval_select(
+        &self,
+        base: NodeId,
+        path: &[NodeId],
+        default: Option<NodeId>,
+        env: &Env,
+        span: Span,
+    ) -> Val {
+        let mut cur = self.eval(base, env);
+        for &attr in path {
+            let name = match self.attr_name(attr, env) {
                 Ok(Some(n)) => n,
                 Ok(None) => return Val::error("attribute name is null", span),
                 Err(u) => return Val::new(V::Unresolved(Rc::new(u)), span),
@@ -564,31 +564,28 @@ impl Evaluator {
             match self.select(cur, &name, span) {
                 Ok(v) => cur = v,
                 Err(missing) => {
-                    return match sel.default_expr() {
-                        Some(d) => self.eval(&d, env),
+                    return match default {
+                        Some(d) => self.eval(d, env),
                         None => missing,
                     }
                 }
             }
         }
         // `config.x.y or d`: a reference is only known to exist once resolved.
-        if let (V::Config(..), Some(d)) = (&cur.v, sel.default_expr()) {
+        if let (V::Config(..), Some(d)) = (&cur.v, default) {
             let resolved = self.whnf(cur);
             return match &resolved.v {
-                V::Unresolved(u) if u.reason == Reason::EvalError => self.eval(&d, env),
+                V::Unresolved(u) if u.reason == Reason::EvalError => self.eval(d, env),
                 _ => resolved,
             };
         }
         cur
     }
 
-    fn eval_has_attr(&self, h: &ast::HasAttr, env: &Env, span: Span) -> Val {
-        let (Some(base), Some(path)) = (h.expr(), h.attrpath()) else {
-            return Val::error("incomplete `?`", span);
-        };
-        let mut cur = self.eval_whnf(&base, env);
-        for attr in path.attrs() {
-            let name = match self.attr_name(&attr, env) {
+    fn eval_has_attr(&self, base: NodeId, path: &[NodeId], env: &Env, span: Span) -> Val {
+        let mut cur = self.eval_whnf(base, env);
+        for &attr in path {
+            let name = match self.attr_name(attr, env) {
                 Ok(Some(n)) => n,
                 Ok(None) => return Val::error("value is null while a string was expected", span),
                 Err(u) => return Val::new(V::Unresolved(Rc::new(u)), span),
@@ -610,20 +607,18 @@ impl Evaluator {
         Val::new(V::Bool(true), span)
     }
 
-    pub fn eval_str(&self, s: &ast::Str, env: &Env) -> Val {
-        let span = Span::of(env.file, s.syntax());
-        if let Some(plain) = crate::source::plain_string(s) {
-            return Val::str(&plain, span);
-        }
+    /// A string literal of `env`'s file, spanning `span`.
+    pub fn eval_str(&self, s: ast::Str, env: &Env, span: Span) -> Val {
+        let parts = match s {
+            ast::Str::Plain(text) => return Val::str(text, span),
+            ast::Str::Parts(parts) => parts,
+        };
         let mut out = String::new();
-        for part in s.normalized_parts() {
-            match part {
-                InterpolPart::Literal(l) => out.push_str(&l),
-                InterpolPart::Interpolation(i) => {
-                    let Some(e) = i.expr() else {
-                        return Val::error("empty interpolation", span);
-                    };
-                    let v = self.eval_whnf(&e, env);
+        for &part in parts {
+            match env.ast.part(part) {
+                ast::Part::Text(l) => out.push_str(l),
+                ast::Part::Interpolation(e) => {
+                    let v = self.eval_whnf(e, env);
                     match self.coerce_interpolated(&v) {
                         Ok(piece) => out.push_str(&piece),
                         Err(u) => return u,
@@ -661,36 +656,13 @@ impl Evaluator {
         }
     }
 
-    fn eval_path(&self, e: &ast::Expr, env: &Env, span: Span) -> Val {
-        let path: ast::Path = match e.clone() {
-            ast::Expr::PathAbs(p) => p.into(),
-            ast::Expr::PathRel(p) => p.into(),
-            ast::Expr::PathHome(p) => p.into(),
-            ast::Expr::PathSearch(p) => p.into(),
-            _ => return Val::error("not a path", span),
-        };
-        match path {
-            ast::Path::PathSearch(_) => {
-                return Val::unresolved(Reason::DefinedElsewhere, "search path <...>", span)
-            }
-            ast::Path::PathHome(_) => {
-                return Val::unresolved(
-                    Reason::DefinedElsewhere,
-                    "path in the home directory",
-                    span,
-                )
-            }
-            _ => {}
-        }
+    fn eval_path(&self, parts: &[NodeId], env: &Env, span: Span) -> Val {
         let mut text = String::new();
-        for part in path.parts() {
-            match part {
-                InterpolPart::Literal(l) => text.push_str(l.text()),
-                InterpolPart::Interpolation(i) => {
-                    let Some(e) = i.expr() else {
-                        return Val::error("empty interpolation", span);
-                    };
-                    let v = self.eval_whnf(&e, env);
+        for &part in parts {
+            match env.ast.part(part) {
+                ast::Part::Text(l) => text.push_str(l),
+                ast::Part::Interpolation(e) => {
+                    let v = self.eval_whnf(e, env);
                     match &v.v {
                         V::Str(s) => text.push_str(s),
                         V::Unresolved(_) => return v,
@@ -753,20 +725,23 @@ impl Evaluator {
     }
 
     fn apply_lambda(&self, c: &Closure, arg: Thunk, span: Span) -> Val {
-        let Some(body) = c.lambda.body() else {
+        let ast = &c.env.ast;
+        let Expr::Lambda { param, body } = ast.expr(c.lambda) else {
             return Val::error("lambda without body", span);
         };
         // Only a default argument's thunk refers back to the call's scope
         // (it is tracked then); plain calls leave nothing to break.
         let scope = Scope::child(&c.env, HashMap::new());
         let mut tracked = false;
-        match c.lambda.param() {
-            Some(ast::Param::IdentParam(p)) => {
-                if let Some(name) = p.ident().and_then(|i| i.ident_token()) {
-                    scope.insert(Rc::from(name.text()), arg);
-                }
+        match ast.param(param) {
+            ast::Param::Ident(name) => {
+                scope.insert(Rc::from(name), arg);
             }
-            Some(ast::Param::Pattern(pat)) => {
+            ast::Param::Pattern {
+                entries,
+                bind,
+                ellipsis,
+            } => {
                 let argv = self.force(&arg);
                 let attrs = match &argv.v {
                     V::Attrs(a) => a.clone(),
@@ -778,23 +753,17 @@ impl Evaluator {
                         )
                     }
                 };
-                if let Some(bind) = pat
-                    .pat_bind()
-                    .and_then(|b| b.ident())
-                    .and_then(|i| i.ident_token())
-                {
-                    scope.insert(Rc::from(bind.text()), arg.clone());
+                if let Some(bind) = bind {
+                    scope.insert(Rc::from(bind), arg.clone());
                 }
                 let mut formals = Vec::new();
-                for entry in pat.pat_entries() {
-                    let Some(name) = entry.ident().and_then(|i| i.ident_token()) else {
-                        continue;
-                    };
-                    let name: Rc<str> = Rc::from(name.text());
+                for &entry in entries {
+                    let (name, default) = ast.pat_entry(entry);
+                    let name: Rc<str> = Rc::from(name);
                     formals.push(name.clone());
                     let value = match attrs.get(&name) {
                         Some(a) => a.value.clone(),
-                        None => match (entry.default(), &attrs.open) {
+                        None => match (default, &attrs.open) {
                             (Some(d), _) => {
                                 if !std::mem::replace(&mut tracked, true) {
                                     self.track(&scope);
@@ -817,7 +786,7 @@ impl Evaluator {
                     };
                     scope.insert(name, value);
                 }
-                if pat.ellipsis_token().is_none() {
+                if !ellipsis {
                     if let Some(extra) = attrs.map.keys().find(|k| !formals.contains(k)) {
                         return Val::error(
                             format!("function called with unexpected argument '{extra}'"),
@@ -826,9 +795,8 @@ impl Evaluator {
                     }
                 }
             }
-            None => return Val::error("lambda without parameter", span),
         }
-        self.eval(&body, &scope)
+        self.eval(body, &scope)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use rnix::ast::{self, BinOpKind, UnaryOpKind};
+use crate::syntax::{BinOpKind, NodeId, UnaryOpKind};
 
 use super::env::Env;
 use super::value::{Attrs, Item, List, Reason, Val, MAX_LIST_LEN, MAX_STRING_LEN, V};
@@ -10,11 +10,8 @@ use super::Evaluator;
 use crate::source::Span;
 
 impl Evaluator {
-    pub(super) fn eval_unary(&self, u: &ast::UnaryOp, env: &Env, span: Span) -> Val {
-        let (Some(op), Some(e)) = (u.operator(), u.expr()) else {
-            return Val::error("incomplete unary operator", span);
-        };
-        let v = self.eval_whnf(&e, env);
+    pub(super) fn eval_unary(&self, op: UnaryOpKind, e: NodeId, env: &Env, span: Span) -> Val {
+        let v = self.eval_whnf(e, env);
         match (op, &v.v) {
             (_, V::Unresolved(u)) => Val::new(V::Unresolved(u.clone()), span),
             (UnaryOpKind::Invert, V::Bool(b)) => Val::new(V::Bool(!b), span),
@@ -37,13 +34,17 @@ impl Evaluator {
         }
     }
 
-    pub(super) fn eval_binop(&self, b: &ast::BinOp, env: &Env, span: Span) -> Val {
-        let (Some(op), Some(l), Some(r)) = (b.operator(), b.lhs(), b.rhs()) else {
-            return Val::error("incomplete binary operator", span);
-        };
+    pub(super) fn eval_binop(
+        &self,
+        op: BinOpKind,
+        l: NodeId,
+        r: NodeId,
+        env: &Env,
+        span: Span,
+    ) -> Val {
         match op {
             BinOpKind::And | BinOpKind::Or | BinOpKind::Implication => {
-                let lv = self.eval_whnf(&l, env);
+                let lv = self.eval_whnf(l, env);
                 let lb = match &lv.v {
                     V::Bool(b) => *b,
                     V::Unresolved(u) => return Val::new(V::Unresolved(u.clone()), span),
@@ -57,7 +58,7 @@ impl Evaluator {
                 if let Some(result) = short {
                     return Val::new(V::Bool(result), span);
                 }
-                let rv = self.eval_whnf(&r, env);
+                let rv = self.eval_whnf(r, env);
                 match &rv.v {
                     V::Bool(b) => Val::new(V::Bool(*b), span),
                     V::Unresolved(u) => Val::new(V::Unresolved(u.clone()), span),
@@ -68,8 +69,8 @@ impl Evaluator {
                 Val::unresolved(Reason::Unsupported, "pipe operators are experimental", span)
             }
             _ => {
-                let lv = self.eval_whnf(&l, env);
-                let rv = self.eval_whnf(&r, env);
+                let lv = self.eval_whnf(l, env);
+                let rv = self.eval_whnf(r, env);
                 self.binop(op, lv, rv, span)
             }
         }

@@ -2,7 +2,8 @@
 //! `nix-instantiate --eval --strict --json` does: for tests that compare the
 //! evaluator with real Nix.
 
-use rowan::ast::AstNode;
+use std::rc::Rc;
+use std::sync::Arc;
 
 use super::{Evaluator, Item, Limits, Reason, Unresolved, Val, V};
 use crate::source::Span;
@@ -34,13 +35,14 @@ pub fn eval_source(text: &str) -> Strict {
             Span::DETACHED,
         ));
     }
-    let Some(expr) = parse.tree().expr() else {
+    let ast = crate::syntax::lower(0, Arc::from(text), &parse.syntax().green());
+    let Some(expr) = ast.root() else {
         return Strict::Unresolved(Unresolved::new(Reason::EvalError, "empty", Span::DETACHED));
     };
     let ev = Evaluator::new(vec![std::path::PathBuf::from("/")], Limits::default());
+    ev.add_syntax(Rc::new(ast));
     let env = ev.file_env(0);
-    let v = ev.eval_whnf(&expr, &env);
-    let _ = expr.syntax();
+    let v = ev.eval_whnf(expr, &env);
     match to_json(&ev, &v) {
         Ok(j) => Strict::Value(j),
         Err(u) => Strict::Unresolved(u),

@@ -9,6 +9,7 @@ use super::{
     ConfigResolver, Env, Evaluator, Item, Limits, Reason, Scope, ThunkCell, Unresolved, Val, V,
 };
 use crate::source::Span;
+use crate::syntax::NodeId;
 
 /// Runs `f` on a thread with a large stack, as the CLI and the analysis do:
 /// the evaluator's depth bound assumes one.
@@ -22,10 +23,13 @@ fn big_stack<F: FnOnce() + Send + 'static>(f: F) {
     }
 }
 
-fn parse(src: &str) -> rnix::ast::Expr {
-    let parse = rnix::Root::parse(src);
-    assert!(parse.errors().is_empty(), "{src}: {:?}", parse.errors());
-    parse.tree().expr().expect("an expression")
+/// Makes `src` file 0 of `ev`; its expression. Scopes made afterwards by
+/// `file_env(0)` evaluate it.
+fn parse(ev: &Evaluator, src: &str) -> NodeId {
+    let ast = crate::syntax::parse(0, src).unwrap_or_else(|e| panic!("{src}: {e}"));
+    let root = ast.root().expect("an expression");
+    ev.add_syntax(Rc::new(ast));
+    root
 }
 
 fn evaluator(limits: Limits) -> Evaluator {
@@ -40,9 +44,9 @@ fn text(src: &str, span: Span) -> &str {
 
 /// Evaluates `src` to weak head normal form with `limits`.
 fn whnf_with(ev: &Evaluator, src: &str) -> Val {
-    let expr = parse(src);
+    let expr = parse(ev, src);
     let env = ev.file_env(0);
-    ev.eval_whnf(&expr, &env)
+    ev.eval_whnf(expr, &env)
 }
 
 fn whnf(src: &str) -> Val {
@@ -293,9 +297,9 @@ fn what_dbprov_does_not_evaluate_is_unsupported() {
 fn config_without_a_resolver_is_defined_elsewhere() {
     big_stack(|| {
         let ev = evaluator(Limits::default());
+        let expr = parse(&ev, "config.services.postgresql.enable");
         let env = config_env(&ev);
-        let expr = parse("config.services.postgresql.enable");
-        let v = ev.eval_whnf(&expr, &env);
+        let v = ev.eval_whnf(expr, &env);
         let u = unresolved(&v);
         assert_eq!(u.reason, Reason::DefinedElsewhere);
         assert!(
@@ -304,9 +308,10 @@ fn config_without_a_resolver_is_defined_elsewhere() {
             u.detail
         );
         // `or` catches a missing attribute, not an unknown one.
-        let expr = parse("config.a.b or 5");
+        let expr = parse(&ev, "config.a.b or 5");
+        let env = config_env(&ev);
         assert_eq!(
-            unresolved(&ev.eval_whnf(&expr, &env)).reason,
+            unresolved(&ev.eval_whnf(expr, &env)).reason,
             Reason::DefinedElsewhere
         );
         // Unknown stays unknown through operators and guards.
@@ -316,7 +321,8 @@ fn config_without_a_resolver_is_defined_elsewhere() {
             "[ 1 ] ++ config.xs",
             "\"${config.name}\"",
         ] {
-            let v = ev.eval_whnf(&parse(src), &env);
+            let expr = parse(&ev, src);
+            let v = ev.eval_whnf(expr, &config_env(&ev));
             let got = match &v.v {
                 V::List(l) => l.first_unknown().expect("partial").reason,
                 _ => unresolved(&v).reason,
@@ -352,15 +358,18 @@ fn config_references_are_answered_by_the_resolver_on_demand() {
     big_stack(|| {
         let ev = evaluator(Limits::default());
         ev.set_resolver(Rc::new(TestResolver));
-        let env = config_env(&ev);
-        let eval = |src: &str| ev.eval_whnf(&parse(src), &env);
+        let eval = |src: &str| {
+            let expr = parse(&ev, src);
+            ev.eval_whnf(expr, &config_env(&ev))
+        };
         assert!(matches!(eval("config.a.b + 1").v, V::Int(8)));
         assert!(matches!(eval("let cfg = config.a; in cfg.b").v, V::Int(7)));
         assert!(matches!(eval("if config.flag then 1 else 2").v, V::Int(1)));
         // A missing option is caught by `or`.
         assert!(matches!(eval("config.nope or 3").v, V::Int(3)));
         // Selecting below a reference does not resolve the prefix.
-        let raw = ev.eval(&parse("config.a.b"), &env);
+        let expr = parse(&ev, "config.a.b");
+        let raw = ev.eval(expr, &config_env(&ev));
         match &raw.v {
             V::Config(_, p) => assert_eq!(super::join_path(p), "a.b"),
             other => panic!("expected a config reference, got {other:?}"),

@@ -90,7 +90,7 @@ pub type Thunk = Rc<ThunkCell>;
 pub struct ThunkCell(pub(super) RefCell<ThunkState>, Span);
 
 pub(super) enum ThunkState {
-    Expr(rnix::ast::Expr, Env),
+    Expr(crate::syntax::NodeId, Env),
     Apply(Val, Thunk, Span),
     /// A set written as several bindings (`a.b = 1; a.c = 2;`), built when forced.
     Nested(Box<super::bindings::NestedSet>),
@@ -104,8 +104,9 @@ impl ThunkCell {
         let span = v.span;
         Rc::new(ThunkCell(RefCell::new(ThunkState::Done(v)), span))
     }
-    pub fn expr(e: rnix::ast::Expr, env: Env) -> Thunk {
-        let span = Span::of(env.file, rowan::ast::AstNode::syntax(&e));
+    /// Expression `e` of `env`'s file, evaluated in `env` when forced.
+    pub fn expr(e: crate::syntax::NodeId, env: Env) -> Thunk {
+        let span = env.ast.span(e);
         Rc::new(ThunkCell(RefCell::new(ThunkState::Expr(e, env)), span))
     }
     pub fn apply(f: Val, arg: Thunk, span: Span) -> Thunk {
@@ -269,7 +270,8 @@ impl Attrs {
 /// A lambda defined in a scanned file, with its environment.
 #[derive(Debug)]
 pub struct Closure {
-    pub lambda: rnix::ast::Lambda,
+    /// A `Lambda` node of `env`'s file.
+    pub lambda: crate::syntax::NodeId,
     pub env: Env,
 }
 

@@ -19,6 +19,7 @@ use crate::eval::{
     Unresolved, Val, V,
 };
 use crate::source::{FileId, Span};
+use crate::syntax::NodeId;
 
 pub use definitions::{Collected, Definition};
 pub use merge::{Merged, Piece};
@@ -82,7 +83,7 @@ pub struct ModuleSystem {
 impl ModuleSystem {
     /// Evaluates each file's module shape: the function is applied to the
     /// module arguments, and `config`/`options`/`imports` are separated.
-    pub fn load(ev: &Evaluator, roots: &[(FileId, rnix::ast::Expr)]) -> ModuleSystem {
+    pub fn load(ev: &Evaluator, roots: &[(FileId, NodeId)]) -> ModuleSystem {
         Self::load_system(ev, 0, roots, Vec::new())
     }
 
@@ -91,7 +92,7 @@ impl ModuleSystem {
     pub fn load_system(
         ev: &Evaluator,
         system: SystemId,
-        roots: &[(FileId, rnix::ast::Expr)],
+        roots: &[(FileId, NodeId)],
         values: Vec<(FileId, Val)>,
     ) -> ModuleSystem {
         let mut modules = Vec::new();
@@ -99,7 +100,7 @@ impl ModuleSystem {
         for (file, expr) in roots {
             ev.reset_budget();
             let env = ev.file_env(*file);
-            let value = ev.eval_whnf(expr, &env);
+            let value = ev.eval_whnf(*expr, &env);
             let top = load_module(ev, system, *file, value, 0, &mut modules);
             tops.push((*file, top));
         }

@@ -22,23 +22,21 @@ where
     let handle = std::thread::Builder::new()
         .stack_size(256 * 1024 * 1024)
         .spawn(move || {
-            let roots: Vec<(u32, rnix::ast::Expr)> = sources
-                .iter()
-                .enumerate()
-                .map(|(i, src)| {
-                    let parse = rnix::Root::parse(src);
-                    assert!(
-                        parse.errors().is_empty(),
-                        "module {i}: {:?}",
-                        parse.errors()
-                    );
-                    (i as u32, parse.tree().expr().expect("a module expression"))
-                })
-                .collect();
             let dirs = (0..sources.len())
                 .map(|i| PathBuf::from(format!("/nonexistent/module{i}")))
                 .collect();
             let ev = Evaluator::new(dirs, Limits::default());
+            let roots: Vec<(u32, crate::syntax::NodeId)> = sources
+                .iter()
+                .enumerate()
+                .map(|(i, src)| {
+                    let ast = crate::syntax::parse(i as u32, src)
+                        .unwrap_or_else(|e| panic!("module {i}: {e}"));
+                    let root = ast.root().expect("a module expression");
+                    ev.add_syntax(std::rc::Rc::new(ast));
+                    (i as u32, root)
+                })
+                .collect();
             let ms = std::rc::Rc::new(ModuleSystem::load(&ev, &roots));
             ev.set_resolver(ms.clone());
             let ms = &*ms;

@@ -467,5 +467,15 @@ impl FileAst {
     }
 }
 
+/// Parses `text` as file `file` on its own (tests, standalone evaluation):
+/// rnix's errors when it has any.
+pub fn parse(file: FileId, text: &str) -> Result<FileAst, String> {
+    let parse = rnix::Root::parse(text);
+    if let Some(e) = parse.errors().first() {
+        return Err(e.to_string());
+    }
+    Ok(lower(file, Arc::from(text), &parse.syntax().green()))
+}
+
 #[cfg(test)]
 mod tests;
