@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::cache::Cache;
 use crate::diagnostic::Diagnostic;
 use crate::discover::{discover, Found};
 use crate::eval::{Evaluator, Limits};
@@ -45,12 +46,23 @@ const STACK_BYTES: usize = 512 * 1024 * 1024;
 /// freed value by value. Libraries and tests leave it unset.
 pub static LEAVE_TO_EXIT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Runs the whole analysis of the tree under `root`.
+/// Runs the whole analysis of the tree under `root`, parsing every file.
 pub fn analyse(
     root: &Path,
     settings: &Settings,
     selection: Selection,
     buffer: Option<Override>,
+) -> Result<Analysis, String> {
+    analyse_cached(root, settings, selection, buffer, None)
+}
+
+/// [`analyse`], reading unchanged files' parse results from `cache`.
+pub fn analyse_cached(
+    root: &Path,
+    settings: &Settings,
+    selection: Selection,
+    buffer: Option<Override>,
+    cache: Option<&Cache>,
 ) -> Result<Analysis, String> {
     let mut found = discover(root, settings)?;
     let contract: HashSet<String> = found
@@ -104,12 +116,20 @@ pub fn analyse(
     }
     inputs.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
     let t = std::time::Instant::now();
-    let parsed = parse_all(inputs);
+    let parsed = parse_all(inputs, cache);
     phase("parse", t);
     if std::env::var_os("DBPROV_TIMINGS").is_some() {
-        let ast: usize = parsed.iter().filter_map(|p| p.syntax.as_ref()).map(|a| a.heap_bytes()).sum();
+        let ast: usize = parsed
+            .iter()
+            .filter_map(|p| p.syntax.as_ref())
+            .map(|a| a.heap_bytes())
+            .sum();
         let src: usize = parsed.iter().map(|p| p.source.text.len()).sum();
-        eprintln!("dbprov: syntax trees {} kB, sources {} kB", ast / 1024, src / 1024);
+        eprintln!(
+            "dbprov: syntax trees {} kB, sources {} kB",
+            ast / 1024,
+            src / 1024
+        );
     }
     let settings = settings.clone();
     let root = root.to_path_buf();

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::analysis::{analyse, Analysis, Override};
+use crate::analysis::{analyse_cached, Analysis, Override};
+use crate::cache::Cache;
 use crate::config::{self, Config, RuleConfig};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::render;
@@ -34,6 +35,10 @@ pub struct Cli {
     /// Worker threads for parsing (default: one per core).
     #[arg(long, global = true, value_name = "N")]
     threads: Option<usize>,
+    /// Parse every file instead of reading unchanged ones' results from the
+    /// cache ($DBPROV_CACHE_DIR, else $XDG_CACHE_HOME/dbprov or ~/.cache/dbprov).
+    #[arg(long, global = true)]
+    no_cache: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -317,7 +322,12 @@ fn run_analysis(
 ) -> Result<Analysis, Fatal> {
     let root = root(cli)?;
     let buffer = stdin_buffer(&root, stdin)?;
-    analyse(&root, &config.settings, selection, buffer).map_err(Fatal)
+    // Without a cache directory (no HOME) every file is parsed.
+    let cache = match cli.no_cache {
+        true => None,
+        false => Cache::from_env(),
+    };
+    analyse_cached(&root, &config.settings, selection, buffer, cache.as_ref()).map_err(Fatal)
 }
 
 fn check(cli: &Cli, args: &CheckArgs, color: bool) -> Result<i32, Fatal> {

@@ -58,11 +58,7 @@ fn input_stub(ev: &Evaluator, name: &str, span: Span) -> Val {
 }
 
 /// The hosts `flake.nix` declares, and what about them cannot be known.
-pub fn from_flake(
-    ev: &Evaluator,
-    file: FileId,
-    expr: NodeId,
-) -> (Vec<HostSpec>, Vec<Unresolved>) {
+pub fn from_flake(ev: &Evaluator, file: FileId, expr: NodeId) -> (Vec<HostSpec>, Vec<Unresolved>) {
     ev.reset_budget();
     let env = ev.file_env(file);
     let flake = ev.eval_whnf(expr, &env);

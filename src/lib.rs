@@ -6,6 +6,7 @@
 //! and databases) → [`rules`] → [`render`] and [`report`].
 
 pub mod analysis;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rnix::ParseError;
 
+use crate::cache::{Cache, Entry};
 use crate::source::{FileId, SourceFile, Span};
 
 /// A syntax problem, with its span (byte range) in the file.
@@ -35,6 +36,10 @@ pub const UNREADABLE: &str = "cannot read file: ";
 /// recursive descent is slow there and can overflow the stack.
 pub const MAX_NESTING: usize = 1_000;
 
+/// Larger files are parsed each time: reading back their entry would cost
+/// about as much, and the cache would fill with them.
+const MAX_CACHED_BYTES: usize = 4 << 20;
+
 /// What to parse: a path, and optionally content that replaces the disk's.
 pub struct Input {
     pub rel_path: String,
@@ -45,7 +50,9 @@ pub struct Input {
 /// rnix parses recursively: its threads get a large stack (reserved, not used).
 const PARSE_STACK_BYTES: usize = 1 << 30;
 
-pub fn parse_all(inputs: Vec<Input>) -> Vec<ParsedFile> {
+/// Reads and parses every input in parallel; with a cache, unchanged files
+/// are read back from it instead of parsed.
+pub fn parse_all(inputs: Vec<Input>, cache: Option<&Cache>) -> Vec<ParsedFile> {
     let work = move || {
         inputs
             .into_par_iter()
@@ -54,7 +61,7 @@ pub fn parse_all(inputs: Vec<Input>) -> Vec<ParsedFile> {
                 let (rel_path, abs_path) = (input.rel_path.clone(), input.abs_path.clone());
                 // A bug on one file must not take the others down with it.
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    parse_one(i as FileId, input)
+                    parse_one(i as FileId, input, cache)
                 }))
                 .unwrap_or_else(|_| ParsedFile {
                     source: SourceFile::new(i as FileId, rel_path, abs_path, Arc::from("")),
@@ -84,7 +91,9 @@ pub fn parse_all(inputs: Vec<Input>) -> Vec<ParsedFile> {
     }
 }
 
-fn parse_one(id: FileId, input: Input) -> ParsedFile {
+fn parse_one(id: FileId, input: Input, cache: Option<&Cache>) -> ParsedFile {
+    // Editor buffers change with every keystroke: not worth an entry.
+    let from_disk = input.content.is_none();
     let bytes = match input.content {
         Some(c) => c,
         None => std::fs::read(&input.abs_path).map_err(|e| e.to_string()),
@@ -135,6 +144,19 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
             return f;
         }
     };
+    let cache = cache.filter(|_| text.len() <= MAX_CACHED_BYTES);
+    let key = cache.map(|_| Cache::key(text.as_bytes()));
+    if let (Some(cache), Some(key)) = (cache, key) {
+        if let Some(hit) = cache.load(key, id, &text) {
+            return ParsedFile {
+                source: SourceFile::new(id, input.rel_path, input.abs_path, text),
+                syntax: hit.syntax,
+                errors: hit.errors,
+                suppressions: hit.suppressions,
+                literal_secrets: hit.literal_secrets,
+            };
+        }
+    }
     if let Some((offset, why)) = too_deep(&text) {
         let f = fail(text, why);
         let mut f = f;
@@ -169,14 +191,23 @@ fn parse_one(id: FileId, input: Input) -> ParsedFile {
     } else {
         Vec::new()
     };
-    ParsedFile {
+    let entry = Entry {
         syntax: errors
             .is_empty()
-            .then(|| crate::syntax::lower(id, source.text.clone(), &root.green())),
-        source,
+            .then(|| crate::syntax::lower(id, source.text.clone(), root.green())),
         errors,
         suppressions,
         literal_secrets,
+    };
+    if let (Some(cache), Some(key), true) = (cache, key, from_disk) {
+        cache.store(key, &entry);
+    }
+    ParsedFile {
+        source,
+        syntax: entry.syntax,
+        errors: entry.errors,
+        suppressions: entry.suppressions,
+        literal_secrets: entry.literal_secrets,
     }
 }
 

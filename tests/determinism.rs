@@ -8,11 +8,17 @@
 //! in 300 files, with many diagnostics of many kinds spread over them — where
 //! an ordering that depends on threads or hashing would show. The tree is
 //! generated in Rust, so the test does not depend on Python.
+//!
+//! The baseline runs with `--no-cache`; the others read and fill a cache of
+//! their own (cold, then warm), so the outputs are also the same whether
+//! files were parsed or read back from the cache — for every fixture.
 
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+mod common;
 
 fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -48,18 +54,26 @@ fn outputs(hosts: &[&str]) -> Vec<Vec<String>> {
 struct Setup {
     threads: Option<usize>,
     from_inside: bool,
+    /// With the test's cache directory, else `--no-cache`.
+    cached: bool,
 }
 
 const fn threads(n: usize) -> Setup {
     Setup {
         threads: Some(n),
         from_inside: false,
+        cached: true,
     }
 }
 
 /// `--threads 1` first (the baseline), then 2 and 8, then three more runs
 /// (8 threads, the default, and from inside the root).
 const SETUPS: &[Setup] = &[
+    Setup {
+        threads: Some(1),
+        from_inside: false,
+        cached: false,
+    },
     threads(1),
     threads(2),
     threads(8),
@@ -67,10 +81,12 @@ const SETUPS: &[Setup] = &[
     Setup {
         threads: None,
         from_inside: false,
+        cached: true,
     },
     Setup {
         threads: Some(8),
         from_inside: true,
+        cached: true,
     },
 ];
 
@@ -81,11 +97,15 @@ struct Output {
     stderr: String,
 }
 
-fn run(root: &Path, args: &[String], setup: Setup) -> Output {
+fn run(root: &Path, args: &[String], setup: Setup, cache: &Path) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbprov"));
     cmd.args(args)
         .env("NO_COLOR", "1")
+        .env("DBPROV_CACHE_DIR", cache)
         .env_remove("DBPROV_TIMINGS");
+    if !setup.cached {
+        cmd.arg("--no-cache");
+    }
     if let Some(n) = setup.threads {
         cmd.args(["--threads", &n.to_string()]);
     }
@@ -133,30 +153,19 @@ fn first_difference(a: &[u8], b: &[u8]) -> String {
     )
 }
 
-/// Runs every output under every setup and compares each with the
-/// `--threads 1` run. Returns the baseline outputs, for further checks.
-fn assert_deterministic(
-    what: &str,
-    root: &Path,
-    setups: &[Setup],
-    outputs: &[Vec<String>],
-) -> Vec<Output> {
+/// Runs every output under every setup and compares each with the first
+/// setup's run (the baseline), which it returns.
+fn compare_runs(what: &str, root: &Path, setups: &[Setup], outputs: &[Vec<String>]) -> Vec<Output> {
+    let cache = common::TempDir::new("determinism-cache");
     let (first, rest) = setups.split_first().expect("a setup");
-    let baseline: Vec<Output> = outputs.iter().map(|args| run(root, args, *first)).collect();
-    for (args, out) in outputs.iter().zip(&baseline) {
-        let name = args.join(" ");
-        assert!(
-            matches!(out.code, Some(0 | 1)),
-            "{what}: `{name}` exited {:?}\n{}",
-            out.code,
-            out.stderr
-        );
-        assert!(!out.stdout.is_empty(), "{what}: `{name}` printed nothing");
-    }
+    let baseline: Vec<Output> = outputs
+        .iter()
+        .map(|args| run(root, args, *first, &cache.0))
+        .collect();
     for setup in rest {
         for (args, base) in outputs.iter().zip(&baseline) {
             let name = args.join(" ");
-            let out = run(root, args, *setup);
+            let out = run(root, args, *setup, &cache.0);
             assert_eq!(
                 out.code, base.code,
                 "{what}: `{name}` exits {:?} under {first:?} but {:?} under {setup:?}\n{}",
@@ -168,6 +177,27 @@ fn assert_deterministic(
                 first_difference(&base.stdout, &out.stdout)
             );
         }
+    }
+    baseline
+}
+
+/// [`compare_runs`], where every baseline run succeeds and prints something.
+fn assert_deterministic(
+    what: &str,
+    root: &Path,
+    setups: &[Setup],
+    outputs: &[Vec<String>],
+) -> Vec<Output> {
+    let baseline = compare_runs(what, root, setups, outputs);
+    for (args, out) in outputs.iter().zip(&baseline) {
+        let name = args.join(" ");
+        assert!(
+            matches!(out.code, Some(0 | 1)),
+            "{what}: `{name}` exited {:?}\n{}",
+            out.code,
+            out.stderr
+        );
+        assert!(!out.stdout.is_empty(), "{what}: `{name}` printed nothing");
     }
     baseline
 }
@@ -185,6 +215,38 @@ fn fixture(case: &str) {
 #[test]
 fn seed() {
     fixture("seed");
+}
+
+/// Every fixture gives the same outputs parsed, and read back from a cache
+/// filled by the run before (one thread, then the default).
+#[test]
+fn every_fixture_is_the_same_from_the_cache() {
+    let setups = [
+        SETUPS[0],
+        threads(1),
+        threads(1),
+        Setup {
+            threads: None,
+            from_inside: false,
+            cached: true,
+        },
+    ];
+    let outputs: Vec<Vec<String>> = [&["plan"][..], &["check", "--format", "json"]]
+        .iter()
+        .map(|a| a.iter().map(|s| s.to_string()).collect())
+        .collect();
+    let mut cases: Vec<PathBuf> = fs::read_dir(manifest_dir().join("fixtures"))
+        .expect("fixtures")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(cases.len() > 50, "the fixtures are found");
+    for root in cases {
+        let name = root.file_name().unwrap().to_string_lossy().into_owned();
+        compare_runs(&name, &root, &setups, &outputs);
+    }
 }
 
 #[test]
@@ -439,8 +501,10 @@ fn generated_tree_of_300_services() {
     generate(&forward.0, 300, false);
     generate(&reverse.0, 300, true);
 
-    // 1, 2, 8 threads, then 8 twice more and the default.
+    // 1 thread without the cache, then 1, 2, 8 threads with it (cold,
+    // then warm), 8 again and the default.
     let setups = [
+        SETUPS[0],
         threads(1),
         threads(2),
         threads(8),
@@ -448,6 +512,7 @@ fn generated_tree_of_300_services() {
         Setup {
             threads: None,
             from_inside: true,
+            cached: true,
         },
     ];
     let outputs = outputs(&[]);
@@ -470,8 +535,9 @@ fn generated_tree_of_300_services() {
     }
 
     // The same files written in the opposite order give the same bytes.
+    let cache = common::TempDir::new("determinism-reverse-cache");
     for (args, base) in outputs.iter().zip(&baseline) {
-        let out = run(&reverse.0, args, threads(8));
+        let out = run(&reverse.0, args, threads(8), &cache.0);
         assert!(
             out.stdout == base.stdout,
             "`{}` differs when the files are written in reverse order: {}",

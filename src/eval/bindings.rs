@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-
 use super::env::Env;
 use super::value::{Attr, Attrs, Reason, Thunk, ThunkCell, Unresolved, Val, V};
 use super::Evaluator;
@@ -298,7 +297,9 @@ impl Evaluator {
                     let Entry::Binding { path, value } = ast.entry(binding) else {
                         continue;
                     };
-                    let Some(&first) = path.get(next) else { continue };
+                    let Some(&first) = path.get(next) else {
+                        continue;
+                    };
                     let rest = (path.len() > next + 1).then_some((binding, next + 1));
                     if let Some(key) = self.key_of(first, envs.key, &mut out) {
                         self.insert_path(&mut out.map, key, rest, value, ast);
@@ -399,11 +400,7 @@ impl Evaluator {
 
     /// The name of an attribute key; `Ok(None)` for a dynamic key that is `null`
     /// (Nix skips such bindings).
-    pub(super) fn attr_name(
-        &self,
-        attr: NodeId,
-        env: &Env,
-    ) -> Result<Option<Rc<str>>, Unresolved> {
+    pub(super) fn attr_name(&self, attr: NodeId, env: &Env) -> Result<Option<Rc<str>>, Unresolved> {
         let span = env.ast.span(attr);
         let val = match env.ast.attr(attr) {
             Key::Ident(name) => return Ok(Some(Rc::from(name))),

@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
-
 pub use env::{Env, Scope};
 pub use value::SystemId;
 pub use value::{Attr, Attrs, Closure, Item, List, Reason, Thunk, ThunkCell, Unresolved, Val, V};
@@ -358,7 +357,9 @@ impl Evaluator {
             Expr::Uri(u) => Val::str(u, span),
             Expr::Str(s) => self.eval_str(s, env, span),
             Expr::Path(parts) => self.eval_path(parts, env, span),
-            Expr::PathSearch => Val::unresolved(Reason::DefinedElsewhere, "search path <...>", span),
+            Expr::PathSearch => {
+                Val::unresolved(Reason::DefinedElsewhere, "search path <...>", span)
+            }
             Expr::PathHome => {
                 Val::unresolved(Reason::DefinedElsewhere, "path in the home directory", span)
             }

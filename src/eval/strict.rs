@@ -35,7 +35,7 @@ pub fn eval_source(text: &str) -> Strict {
             Span::DETACHED,
         ));
     }
-    let ast = crate::syntax::lower(0, Arc::from(text), &parse.syntax().green());
+    let ast = crate::syntax::lower(0, Arc::from(text), parse.syntax().green());
     let Some(expr) = ast.root() else {
         return Strict::Unresolved(Unresolved::new(Reason::EvalError, "empty", Span::DETACHED));
     };

@@ -108,7 +108,6 @@ pub fn is_expr(kind: SyntaxKind) -> bool {
     )
 }
 
-
 impl<'g> Node<'g> {
     /// Child tokens, each with where it starts in the file.
     pub fn tokens_at(self) -> impl Iterator<Item = (u32, &'g GreenTokenData)> {
@@ -121,7 +120,10 @@ impl<'g> Node<'g> {
     }
 
     /// The first child token whose kind `f` accepts, with its offset.
-    pub fn find_token<T>(self, f: impl Fn(SyntaxKind) -> Option<T>) -> Option<(u32, &'g GreenTokenData, T)> {
+    pub fn find_token<T>(
+        self,
+        f: impl Fn(SyntaxKind) -> Option<T>,
+    ) -> Option<(u32, &'g GreenTokenData, T)> {
         self.tokens_at()
             .find_map(|(at, t)| f(NixLanguage::kind_from_raw(t.kind())).map(|x| (at, t, x)))
     }

@@ -358,7 +358,10 @@ impl Lowering {
             let (a, b) = self.name_of(p.nth_expr(0), p);
             return self.push(Kind::IdentParam, p, a, b, NONE);
         }
-        let entries: Vec<Green> = p.children().filter(|c| c.kind() == NODE_PAT_ENTRY).collect();
+        let entries: Vec<Green> = p
+            .children()
+            .filter(|c| c.kind() == NODE_PAT_ENTRY)
+            .collect();
         let ids = entries
             .into_iter()
             .map(|entry| {

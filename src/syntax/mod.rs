@@ -92,6 +92,50 @@ enum Kind {
     TooDeep,
 }
 
+/// Every kind, by its number (for reading trees back from the cache).
+const ALL_KINDS: [Kind; 40] = [
+    Kind::Int,
+    Kind::IntOutOfRange,
+    Kind::Float,
+    Kind::BadFloat,
+    Kind::Uri,
+    Kind::StrSource,
+    Kind::StrDecoded,
+    Kind::StrParts,
+    Kind::TextSource,
+    Kind::TextDecoded,
+    Kind::Interpol,
+    Kind::Path,
+    Kind::PathHome,
+    Kind::PathSearch,
+    Kind::Ident,
+    Kind::Select,
+    Kind::HasAttr,
+    Kind::AttrPath,
+    Kind::Apply,
+    Kind::Lambda,
+    Kind::IdentParam,
+    Kind::Pattern,
+    Kind::PatternEllipsis,
+    Kind::PatEntry,
+    Kind::LetIn,
+    Kind::LegacyLet,
+    Kind::AttrSet,
+    Kind::RecAttrSet,
+    Kind::Inherit,
+    Kind::Binding,
+    Kind::List,
+    Kind::BinOp,
+    Kind::UnaryOp,
+    Kind::Paren,
+    Kind::With,
+    Kind::IfElse,
+    Kind::Assert,
+    Kind::Error,
+    Kind::CurPos,
+    Kind::TooDeep,
+];
+
 const BINARY_OPS: [BinOpKind; 17] = [
     BinOpKind::Concat,
     BinOpKind::Update,
@@ -113,6 +157,30 @@ const BINARY_OPS: [BinOpKind; 17] = [
 ];
 
 const UNARY_OPS: [UnaryOpKind; 2] = [UnaryOpKind::Invert, UnaryOpKind::Negate];
+
+/// Reads the little-endian encoding of [`FileAst::encode`].
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let piece = self.bytes.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(piece)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    /// A count of items of `size` bytes each, no more than the bytes left hold.
+    fn count(&mut self, size: usize) -> Option<usize> {
+        let n = self.u32()? as usize;
+        (n.checked_mul(size)? <= self.bytes.len() - self.at).then_some(n)
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 struct Node {
@@ -280,8 +348,17 @@ impl FileAst {
         }
     }
 
+    // The accessors are total: a tree read back from the cache is checked
+    // only by a checksum, and a forged one must not crash the evaluator.
     fn node(&self, id: NodeId) -> Node {
-        self.nodes[id as usize]
+        self.nodes.get(id as usize).copied().unwrap_or(Node {
+            kind: Kind::Error,
+            start: 0,
+            end: 0,
+            a: NONE,
+            b: NONE,
+            c: NONE,
+        })
     }
 
     pub fn span(&self, id: NodeId) -> Span {
@@ -294,15 +371,16 @@ impl FileAst {
     }
 
     fn list(&self, start: u32, len: u32) -> &[NodeId] {
-        &self.lists[start as usize..(start + len) as usize]
+        let end = (start as usize).saturating_add(len as usize);
+        self.lists.get(start as usize..end).unwrap_or(&[])
     }
 
     fn source_text(&self, start: u32, end: u32) -> &str {
-        &self.source[start as usize..end as usize]
+        self.source.get(start as usize..end as usize).unwrap_or("")
     }
 
     fn decoded(&self, start: u32, end: u32) -> &str {
-        &self.strings[start as usize..end as usize]
+        self.strings.get(start as usize..end as usize).unwrap_or("")
     }
 
     fn optional(id: u32) -> Option<NodeId> {
@@ -349,14 +427,17 @@ impl FileAst {
                 entries: self.list(n.a, n.b),
             },
             Kind::List => Expr::List(self.list(n.a, n.b)),
-            Kind::BinOp => Expr::BinOp {
-                op: BINARY_OPS[n.c as usize],
-                lhs: n.a,
-                rhs: n.b,
+            Kind::BinOp => match BINARY_OPS.get(n.c as usize) {
+                Some(&op) => Expr::BinOp {
+                    op,
+                    lhs: n.a,
+                    rhs: n.b,
+                },
+                None => Expr::Error,
             },
-            Kind::UnaryOp => Expr::UnaryOp {
-                op: UNARY_OPS[n.c as usize],
-                operand: n.a,
+            Kind::UnaryOp => match UNARY_OPS.get(n.c as usize) {
+                Some(&op) => Expr::UnaryOp { op, operand: n.a },
+                None => Expr::Error,
             },
             Kind::Paren => Expr::Paren(n.a),
             Kind::With => Expr::With {
@@ -459,6 +540,65 @@ impl FileAst {
         (self.source_text(n.a, n.b), Self::optional(n.c))
     }
 
+    /// Appends the tree (without its source) to `out`, for the cache.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let u32 = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
+        u32(out, self.nodes.len() as u32);
+        for n in &self.nodes {
+            out.push(n.kind as u8);
+            for v in [n.start, n.end, n.a, n.b, n.c] {
+                u32(out, v);
+            }
+        }
+        u32(out, self.lists.len() as u32);
+        for &v in &self.lists {
+            u32(out, v);
+        }
+        u32(out, self.strings.len() as u32);
+        out.extend_from_slice(self.strings.as_bytes());
+        u32(out, self.root.unwrap_or(NONE));
+    }
+
+    /// Reads a tree written by [`FileAst::encode`] for `file`, whose text is
+    /// `source`; also how many bytes it took. `None` when it is malformed.
+    pub fn decode(bytes: &[u8], file: FileId, source: Arc<str>) -> Option<(FileAst, usize)> {
+        let mut r = Reader { bytes, at: 0 };
+        let count = r.count(21)?;
+        let mut nodes = Vec::with_capacity(count);
+        for _ in 0..count {
+            let kind = *ALL_KINDS.get(r.take(1)?[0] as usize)?;
+            nodes.push(Node {
+                kind,
+                start: r.u32()?,
+                end: r.u32()?,
+                a: r.u32()?,
+                b: r.u32()?,
+                c: r.u32()?,
+            });
+        }
+        let count = r.count(4)?;
+        let mut lists = Vec::with_capacity(count);
+        for _ in 0..count {
+            lists.push(r.u32()?);
+        }
+        let len = r.u32()? as usize;
+        let strings = String::from_utf8(r.take(len)?.to_vec()).ok()?;
+        let root = match r.u32()? {
+            NONE => None,
+            id if (id as usize) < nodes.len() => Some(id),
+            _ => return None,
+        };
+        let tree = FileAst {
+            file,
+            source,
+            strings,
+            nodes,
+            lists,
+            root,
+        };
+        Some((tree, r.at))
+    }
+
     /// Memory this tree takes, in bytes (without the source it shares).
     pub fn heap_bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>()
@@ -474,7 +614,7 @@ pub fn parse(file: FileId, text: &str) -> Result<FileAst, String> {
     if let Some(e) = parse.errors().first() {
         return Err(e.to_string());
     }
-    Ok(lower(file, Arc::from(text), &parse.syntax().green()))
+    Ok(lower(file, Arc::from(text), parse.syntax().green()))
 }
 
 #[cfg(test)]

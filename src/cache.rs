@@ -1,0 +1,350 @@
+//! The per-file cache, as ruff keeps one: what parsing a file produced (its
+//! syntax tree, syntax errors, suppression comments and literal secrets),
+//! stored under the user's cache directory and keyed by the file's content
+//! and the dbprov build. A file whose content is unchanged is not parsed
+//! again; evaluation always runs, since what a file means depends on the
+//! others (which services are enabled, which names collide).
+//!
+//! Entries are written atomically (a temporary file, then a rename) and
+//! checked on reading (a checksum, then the tree's references): a damaged or
+//! foreign entry is a miss, never a wrong tree.
+
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::model::literals::{LiteralSecret, SecretKind};
+use crate::parse::SyntaxError;
+use crate::source::{FileId, Span};
+use crate::suppress::{Selector, Suppression};
+use crate::syntax::FileAst;
+
+/// Bumped whenever what an entry holds changes shape.
+const FORMAT: u32 = 1;
+const MAGIC: &[u8; 8] = b"dbprovc\0";
+
+/// Where entries live, when caching is on.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+/// What parsing one file produced, without the file's text and id.
+pub struct Entry {
+    pub syntax: Option<FileAst>,
+    pub errors: Vec<SyntaxError>,
+    pub suppressions: Vec<Suppression>,
+    pub literal_secrets: Vec<LiteralSecret>,
+}
+
+/// The cache's key for content `bytes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Key(u64, u64);
+
+impl Cache {
+    /// The cache directory: `$DBPROV_CACHE_DIR`, else `$XDG_CACHE_HOME/dbprov`,
+    /// else `~/.cache/dbprov`; `None` when none can be named.
+    pub fn from_env() -> Option<Cache> {
+        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        let dir = match var("DBPROV_CACHE_DIR") {
+            Some(d) => PathBuf::from(d),
+            None => match var("XDG_CACHE_HOME") {
+                Some(d) => PathBuf::from(d).join("dbprov"),
+                None => PathBuf::from(var("HOME")?).join(".cache").join("dbprov"),
+            },
+        };
+        Some(Cache::at(dir))
+    }
+
+    pub fn at(dir: PathBuf) -> Cache {
+        Cache { dir }
+    }
+
+    /// The key of a file's content, for this build of dbprov.
+    pub fn key(bytes: &[u8]) -> Key {
+        let half = |salt: u8| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            salt.hash(&mut h);
+            build_id().hash(&mut h);
+            h.write(bytes);
+            h.finish()
+        };
+        Key(half(1), half(2))
+    }
+
+    fn path(&self, key: Key) -> PathBuf {
+        let name = format!("{:016x}{:016x}", key.0, key.1);
+        self.dir.join(&name[..2]).join(&name[2..])
+    }
+
+    /// The entry stored for `key`, given the file's id and text (which the
+    /// tree refers to); `None` when there is none or it does not check out.
+    pub fn load(&self, key: Key, file: FileId, text: &std::sync::Arc<str>) -> Option<Entry> {
+        let bytes = std::fs::read(self.path(key)).ok()?;
+        decode(&bytes, key, file, text)
+    }
+
+    /// Stores `entry` for `key`; failures only cost the next run a parse.
+    pub fn store(&self, key: Key, entry: &Entry) {
+        let path = self.path(key);
+        let Some(parent) = path.parent() else { return };
+        if std::fs::create_dir_all(parent).is_err() {
+            return;
+        }
+        let bytes = encode(entry, key);
+        let tmp = parent.join(format!(
+            ".tmp-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let written = std::fs::File::create(&tmp).and_then(|mut f| f.write_all(&bytes));
+        if written.is_err() || std::fs::rename(&tmp, &path).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
+/// Identifies this build: the version, and the executable's size and
+/// modification time (a rebuild during development changes them).
+fn build_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        let exe = std::env::current_exe()
+            .and_then(std::fs::metadata)
+            .map(|m| {
+                let modified = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                format!("{}-{modified}", m.len())
+            })
+            .unwrap_or_default();
+        format!("{}-{FORMAT}-{exe}", env!("CARGO_PKG_VERSION"))
+    })
+}
+
+struct Out(Vec<u8>);
+
+impl Out {
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn bool(&mut self, v: bool) {
+        self.0.push(v as u8);
+    }
+    fn str(&mut self, s: &str) {
+        self.u32(s.len() as u32);
+        self.0.extend_from_slice(s.as_bytes());
+    }
+    fn span(&mut self, s: Span) {
+        self.u32(s.start);
+        self.u32(s.end);
+    }
+}
+
+struct In<'a> {
+    bytes: &'a [u8],
+    file: FileId,
+}
+
+impl<'a> In<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.bytes.len() < n {
+            return None;
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Some(head)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn bool(&mut self) -> Option<bool> {
+        match self.take(1)?[0] {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
+    }
+    fn str(&mut self) -> Option<String> {
+        let n = self.u32()? as usize;
+        String::from_utf8(self.take(n)?.to_vec()).ok()
+    }
+    fn span(&mut self) -> Option<Span> {
+        let (start, end) = (self.u32()?, self.u32()?);
+        (start <= end).then_some(Span {
+            file: self.file,
+            start,
+            end,
+        })
+    }
+    /// A count of items each at least `min` bytes long: a damaged count
+    /// cannot make the reader allocate more than the entry holds.
+    fn count(&mut self, min: usize) -> Option<usize> {
+        let n = self.u32()? as usize;
+        (n.saturating_mul(min) <= self.bytes.len()).then_some(n)
+    }
+}
+
+fn checksum(payload: &[u8]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    h.write(payload);
+    h.finish()
+}
+
+fn encode(entry: &Entry, key: Key) -> Vec<u8> {
+    let mut o = Out(Vec::new());
+    o.u64(key.0);
+    o.u64(key.1);
+    o.u32(entry.errors.len() as u32);
+    for e in &entry.errors {
+        o.span(e.span);
+        o.str(&e.message);
+    }
+    o.u32(entry.suppressions.len() as u32);
+    for s in &entry.suppressions {
+        o.u32(s.line);
+        o.bool(s.standalone);
+        o.bool(s.file_level);
+        o.u32(s.selectors.len() as u32);
+        for sel in &s.selectors {
+            o.str(&sel.text);
+            o.span(sel.span);
+        }
+    }
+    o.u32(entry.literal_secrets.len() as u32);
+    for l in &entry.literal_secrets {
+        o.span(l.span);
+        o.bool(l.key_span.is_some());
+        if let Some(k) = l.key_span {
+            o.span(k);
+        }
+        match &l.kind {
+            SecretKind::PasswordAttribute { key } => {
+                o.0.push(0);
+                o.str(key);
+            }
+            SecretKind::DsnWithCredentials { scheme, user } => {
+                o.0.push(1);
+                o.str(scheme);
+                o.str(user);
+            }
+        }
+    }
+    o.bool(entry.syntax.is_some());
+    if let Some(ast) = &entry.syntax {
+        ast.encode(&mut o.0);
+    }
+    let mut out = MAGIC.to_vec();
+    out.extend_from_slice(&checksum(&o.0).to_le_bytes());
+    out.extend_from_slice(&o.0);
+    out
+}
+
+fn decode(bytes: &[u8], key: Key, file: FileId, text: &std::sync::Arc<str>) -> Option<Entry> {
+    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+    let (sum, payload) = rest.split_at_checked(8)?;
+    if u64::from_le_bytes(sum.try_into().ok()?) != checksum(payload) {
+        return None;
+    }
+    let mut i = In {
+        bytes: payload,
+        file,
+    };
+    if Key(i.u64()?, i.u64()?) != key {
+        return None;
+    }
+    let len = text.len() as u32;
+    let inside = |s: Span| s.end <= len;
+    let mut errors = Vec::new();
+    for _ in 0..i.count(12)? {
+        let span = i.span().filter(|s| inside(*s))?;
+        errors.push(SyntaxError {
+            span,
+            message: i.str()?,
+        });
+    }
+    let mut suppressions = Vec::new();
+    for _ in 0..i.count(10)? {
+        let line = i.u32()?;
+        let standalone = i.bool()?;
+        let file_level = i.bool()?;
+        let mut selectors = Vec::new();
+        for _ in 0..i.count(12)? {
+            let text = i.str()?;
+            let span = i.span().filter(|s| inside(*s))?;
+            selectors.push(Selector {
+                text,
+                span,
+                used: Default::default(),
+            });
+        }
+        suppressions.push(Suppression {
+            file,
+            line,
+            standalone,
+            file_level,
+            selectors,
+        });
+    }
+    let mut literal_secrets = Vec::new();
+    for _ in 0..i.count(14)? {
+        let span = i.span().filter(|s| inside(*s))?;
+        let key_span = match i.bool()? {
+            true => Some(i.span().filter(|s| inside(*s))?),
+            false => None,
+        };
+        let kind = match i.take(1)?[0] {
+            0 => SecretKind::PasswordAttribute { key: i.str()? },
+            1 => SecretKind::DsnWithCredentials {
+                scheme: i.str()?,
+                user: i.str()?,
+            },
+            _ => return None,
+        };
+        literal_secrets.push(LiteralSecret {
+            span,
+            key_span,
+            kind,
+        });
+    }
+    let syntax = match i.bool()? {
+        true => {
+            let (ast, used) = FileAst::decode(i.bytes, file, text.clone())?;
+            i.bytes = &i.bytes[used..];
+            Some(ast)
+        }
+        false => None,
+    };
+    if !i.bytes.is_empty() {
+        return None;
+    }
+    Some(Entry {
+        syntax,
+        errors,
+        suppressions,
+        literal_secrets,
+    })
+}
+
+/// Whether `dir` holds a dbprov cache entry (for tests).
+pub fn entries(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|d| d.path().is_dir())
+        .map(|d| std::fs::read_dir(d.path()).into_iter().flatten().count())
+        .sum()
+}
+
+#[cfg(test)]
+mod tests;
