@@ -6,11 +6,18 @@
 # alone parsing each tree on all cores (`dbprov bench-parse`), and deadnix on
 # the same trees as a reference (installed from crates.io into $BENCH_DIR if
 # missing). Usage: tests/bench/run.sh [BENCH_DIR]   (default /tmp/dbprov-bench)
+#
+# `check`, `check --format json` and `plan` run with --no-cache: every file
+# is parsed, as deadnix and rnix parse every file. "check, warm cache" and the
+# editor check read unchanged files' parse results from a cache in
+# BENCH_DIR/cache, filled by the run before (as on every save but the first).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 dir=${1:-/tmp/dbprov-bench}
 mkdir -p "$dir"
+export DBPROV_CACHE_DIR="$dir/cache"
+rm -rf "$DBPROV_CACHE_DIR"
 cargo build --release --locked --manifest-path "$repo/Cargo.toml" >/dev/null 2>&1
 dbprov="$repo/target/release/dbprov"
 deadnix=$(command -v deadnix || true)
@@ -49,12 +56,14 @@ for n in 100 1000 10000; do
   files=$(find -L "$tree" -name '*.nix' | wc -l)
   bytes=$(find -L "$tree" -name '*.nix' -printf '%s\n' | awk '{s+=$1} END {print s}')
   echo "== $n services: $files files, $((bytes / 1000000)) MB"
-  measure "dbprov check" "$bytes" "$files" "$dbprov" check --root "$tree"
+  measure "dbprov check" "$bytes" "$files" "$dbprov" check --no-cache --root "$tree"
   check_t[$n]=$last_t
   check_mb[$n]=$last_mb
   source_mb[$n]=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
-  measure "dbprov check --format json" "$bytes" "$files" "$dbprov" check --format json --root "$tree"
-  measure "dbprov plan" "$bytes" "$files" "$dbprov" plan --root "$tree"
+  measure "dbprov check --format json" "$bytes" "$files" "$dbprov" check --no-cache --format json --root "$tree"
+  measure "dbprov plan" "$bytes" "$files" "$dbprov" plan --no-cache --root "$tree"
+  "$dbprov" check --root "$tree" >/dev/null 2>&1 || true
+  measure "dbprov check, warm cache" "$bytes" "$files" "$dbprov" check --root "$tree"
   measure "rnix alone (bench-parse)" "$bytes" "$files" "$dbprov" bench-parse "$tree"
   rnix_t[$n]=$last_t
   if [ -n "$deadnix" ]; then
