@@ -61,16 +61,13 @@ impl Cache {
         Cache { dir }
     }
 
-    /// The key of a file's content, for this build of dbprov.
+    /// The key of a file's content, for this build of dbprov: a 64-bit hash
+    /// of the build and the content, and the content's length.
     pub fn key(bytes: &[u8]) -> Key {
-        let half = |salt: u8| {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            salt.hash(&mut h);
-            build_id().hash(&mut h);
-            h.write(bytes);
-            h.finish()
-        };
-        Key(half(1), half(2))
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        build_id().hash(&mut h);
+        h.write(bytes);
+        Key(h.finish(), bytes.len() as u64)
     }
 
     fn path(&self, key: Key) -> PathBuf {

@@ -47,7 +47,9 @@ pub struct SourceFile {
     pub rel_path: String,
     pub abs_path: PathBuf,
     pub text: Arc<str>,
-    line_starts: Vec<u32>,
+    /// Where each line starts, computed when first asked: most files get
+    /// no diagnostic.
+    line_starts: std::sync::OnceLock<Vec<u32>>,
 }
 
 /// A 1-based line and column (columns count characters).
@@ -58,26 +60,34 @@ pub struct LineCol {
 }
 
 impl SourceFile {
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0u32];
+            starts.extend(
+                self.text
+                    .bytes()
+                    .enumerate()
+                    .filter(|(_, b)| *b == b'\n')
+                    .map(|(i, _)| i as u32 + 1),
+            );
+            starts
+        })
+    }
+
     pub fn new(id: FileId, rel_path: String, abs_path: PathBuf, text: Arc<str>) -> SourceFile {
-        let mut line_starts = vec![0u32];
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(i as u32 + 1);
-            }
-        }
         SourceFile {
             id,
             rel_path,
             abs_path,
             text,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
         }
     }
 
     /// The 0-based line holding a byte offset.
     pub fn line_index(&self, offset: u32) -> usize {
         let offset = offset.min(self.text.len() as u32);
-        match self.line_starts.binary_search(&offset) {
+        match self.line_starts().binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i - 1,
         }
@@ -85,10 +95,10 @@ impl SourceFile {
 
     /// The byte range of lines `first..=last` (0-based, clamped), newlines included.
     pub fn lines_range(&self, first: usize, last: usize) -> std::ops::Range<usize> {
-        let count = self.line_starts.len();
-        let start = self.line_starts[first.min(count - 1)] as usize;
+        let count = self.line_starts().len();
+        let start = self.line_starts()[first.min(count - 1)] as usize;
         let end = self
-            .line_starts
+            .line_starts()
             .get(last.saturating_add(1))
             .map_or(self.text.len(), |&e| e as usize);
         start..end.max(start)
@@ -98,7 +108,7 @@ impl SourceFile {
     pub fn line_col(&self, offset: u32) -> LineCol {
         let offset = offset.min(self.text.len() as u32);
         let line = self.line_index(offset);
-        let start = self.line_starts[line] as usize;
+        let start = self.line_starts()[line] as usize;
         let mut end = offset as usize;
         while !self.text.is_char_boundary(end) {
             end -= 1;
