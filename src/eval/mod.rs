@@ -429,25 +429,13 @@ impl Evaluator {
                 V::Bool(true) => self.eval(then, env),
                 V::Bool(false) => self.eval(otherwise, env),
                 V::Unresolved(u) => Val::new(V::Unresolved(u), span),
-                other => Val::error(
-                    format!(
-                        "value is {} while a Boolean was expected",
-                        other.type_name()
-                    ),
-                    span,
-                ),
+                other => ops::bool_expected(&other, span),
             },
             Expr::Assert { condition, body } => match self.eval_whnf(condition, env).v {
                 V::Bool(true) => self.eval(body, env),
                 V::Bool(false) => Val::error("assertion failed", span),
                 V::Unresolved(u) => Val::new(V::Unresolved(u), span),
-                other => Val::error(
-                    format!(
-                        "value is {} while a Boolean was expected",
-                        other.type_name()
-                    ),
-                    span,
-                ),
+                other => ops::bool_expected(&other, span),
             },
             Expr::Error => Val::error("syntax error", span),
             Expr::CurPos => Val::unresolved(Reason::Unsupported, "__curPos", span),

@@ -266,7 +266,8 @@ impl Evaluator {
     }
 }
 
-fn bool_expected(other: &V, span: Span) -> Val {
+/// The error of a condition or operand that is not a Boolean.
+pub(super) fn bool_expected(other: &V, span: Span) -> Val {
     Val::error(
         format!(
             "value is {} while a Boolean was expected",
