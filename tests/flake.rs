@@ -448,7 +448,7 @@ fn mk_check_runs_dbprov_check_and_fails_the_build_when_it_fails() {
 
     let script = str_at(check, "script");
     assert!(
-        script.contains("dbprov check --no-color --root /some/src --deny-warnings"),
+        script.contains("dbprov check --no-color --no-cache --root /some/src --deny-warnings"),
         "{script}"
     );
     for swallow in ["|| true", "|| :", "|| exit 0", "set +e"] {
@@ -462,6 +462,7 @@ fn mk_check_runs_dbprov_check_and_fails_the_build_when_it_fails() {
     let expected = [
         "check",
         "--no-color",
+        "--no-cache",
         "--root",
         "/some/src",
         "--deny-warnings",
@@ -491,7 +492,10 @@ fn mk_check_runs_dbprov_check_and_fails_the_build_when_it_fails() {
 
     // Without args: nothing but the root.
     let (args, _, created) = build_with_fake(str_at(v, "mkCheckDefaultArgs.script"), 0);
-    assert_eq!(args, ["check", "--no-color", "--root", "/some/src"]);
+    assert_eq!(
+        args,
+        ["check", "--no-color", "--no-cache", "--root", "/some/src"]
+    );
     assert!(created);
 
     // A root and arguments that need quoting reach dbprov unchanged.
@@ -503,6 +507,7 @@ fn mk_check_runs_dbprov_check_and_fails_the_build_when_it_fails() {
         [
             "check",
             "--no-color",
+            "--no-cache",
             "--root",
             "/some dir/it's",
             "--select",
