@@ -6,12 +6,13 @@
 //! others (which services are enabled, which names collide).
 //!
 //! Entries are written atomically (a temporary file, then a rename) and
-//! checked on reading (a checksum, then the tree's references): a damaged or
-//! foreign entry is a miss, never a wrong tree.
+//! checked on reading (their key, a checksum, spans inside the file): a
+//! damaged or foreign entry is a miss. The tree's accessors are total, so
+//! even a forged entry cannot crash the evaluator.
 
 use std::hash::{Hash, Hasher};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use crate::model::literals::{LiteralSecret, SecretKind};
@@ -330,17 +331,6 @@ fn decode(bytes: &[u8], key: Key, file: FileId, text: &std::sync::Arc<str>) -> O
         suppressions,
         literal_secrets,
     })
-}
-
-/// Whether `dir` holds a dbprov cache entry (for tests).
-pub fn entries(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|d| d.path().is_dir())
-        .map(|d| std::fs::read_dir(d.path()).into_iter().flatten().count())
-        .sum()
 }
 
 #[cfg(test)]

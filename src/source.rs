@@ -144,14 +144,9 @@ mod tests {
 }
 
 /// The text of a plain double-quoted string literal (`"abc"`: no escapes, no
-/// interpolation), read straight from its token — the common case, without
-/// rnix's general (and slower) normalisation. `None` for anything else.
-pub fn plain_string(s: &rnix::ast::Str) -> Option<String> {
-    plain_string_green(rowan::ast::AstNode::syntax(s).green()).map(str::to_string)
-}
-
-/// [`plain_string`] on the string's green node (the parse-time checks walk
-/// green trees): the text of `"…"` holding no escape and no interpolation.
+/// interpolation), read straight from its green node's token — the common
+/// case, without rnix's general (and slower) normalisation. `None` for
+/// anything else.
 pub fn plain_string_green(s: &rowan::GreenNodeData) -> Option<&str> {
     use rnix::SyntaxKind::{TOKEN_STRING_CONTENT, TOKEN_STRING_END, TOKEN_STRING_START};
     use rowan::Language;
@@ -181,7 +176,7 @@ pub fn plain_string_green(s: &rowan::GreenNodeData) -> Option<&str> {
 
 #[cfg(test)]
 mod plain_string_tests {
-    use super::plain_string;
+    use super::plain_string_green;
     use rnix::ast;
 
     fn first_str(text: &str) -> ast::Str {
@@ -190,6 +185,10 @@ mod plain_string_tests {
             Some(ast::Expr::Str(s)) => s,
             other => panic!("{other:?}"),
         }
+    }
+
+    fn plain_string(s: &ast::Str) -> Option<String> {
+        plain_string_green(rowan::ast::AstNode::syntax(s).green()).map(str::to_string)
     }
 
     #[test]

@@ -66,8 +66,9 @@ const fn threads(n: usize) -> Setup {
     }
 }
 
-/// `--threads 1` first (the baseline), then 2 and 8, then three more runs
-/// (8 threads, the default, and from inside the root).
+/// `--threads 1 --no-cache` first (the baseline), then with the cache: 1
+/// (cold), 2 and 8 threads, then three more runs (8 threads, the default, and
+/// from inside the root).
 const SETUPS: &[Setup] = &[
     Setup {
         threads: Some(1),

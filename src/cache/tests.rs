@@ -1,7 +1,7 @@
 //! The cache gives back exactly what parsing produced, and a damaged entry is
 //! a miss.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::*;
@@ -23,6 +23,17 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// How many entries the cache in `dir` holds.
+fn entries(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|d| d.path().is_dir())
+        .map(|d| std::fs::read_dir(d.path()).into_iter().flatten().count())
+        .sum()
 }
 
 const MODULE: &str = r#"{ config, lib, ... }:
