@@ -3,7 +3,6 @@
 //! also through `let` bindings, helper functions and flake-parts' `mkFlake`),
 //! or listed in `dbprov.toml` (`[hosts.<name>] modules = [ … ]`).
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
@@ -36,7 +35,7 @@ pub struct HostSpec {
 /// A flake input as dbprov sees it: its `lib` is nixpkgs' lib with
 /// `nixosSystem` and `mkFlake`; anything else is defined elsewhere.
 fn input_stub(ev: &Evaluator, name: &str, span: Span) -> Val {
-    let mut map = BTreeMap::new();
+    let mut map = crate::eval::AttrMap::new();
     map.insert(
         Rc::from("lib"),
         Attr {
@@ -86,7 +85,7 @@ pub fn from_flake(ev: &Evaluator, file: FileId, expr: NodeId) -> (Vec<HostSpec>,
         }
     }
     let span = flake.span;
-    let mut map = BTreeMap::new();
+    let mut map = crate::eval::AttrMap::new();
     for n in names {
         map.insert(
             Rc::from(n.as_str()),

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use super::env::Env;
 use super::value::{Attr, Attrs, Reason, Thunk, ThunkCell, Unresolved, Val, V};
-use super::Evaluator;
+use super::{AttrMap, Evaluator};
 use crate::source::Span;
 use crate::syntax::{Attr as Key, Entry, Expr, FileAst, NodeId, Str};
 
@@ -45,7 +45,7 @@ pub(super) struct NestedSet {
 /// What a binding block produces: its attributes, whether some names could not
 /// be computed, and whether building it fails outright (as Nix would).
 pub(super) struct Bound {
-    pub attrs: BTreeMap<Rc<str>, Attr>,
+    pub attrs: AttrMap,
     pub open: Option<Rc<Unresolved>>,
     pub failure: Option<Rc<Unresolved>>,
 }
@@ -310,7 +310,7 @@ impl Evaluator {
         if let Some(f) = out.failure {
             return Val::new(V::Unresolved(f), span);
         }
-        let mut attrs = BTreeMap::new();
+        let mut attrs = AttrMap::with_capacity(out.map.len());
         for (k, (p, s)) in out.map {
             let value = self.materialize(p, s, &envs);
             attrs.insert(k, Attr { value, key_span: s });
@@ -355,7 +355,7 @@ impl Evaluator {
         };
         let (static_entries, dynamic_entries) = split_entries(&env.ast, entries);
         self.collect(static_entries, &statics, false, &mut out);
-        let mut attrs = BTreeMap::new();
+        let mut attrs = AttrMap::with_capacity(out.map.len());
         for (k, (p, s)) in std::mem::take(&mut out.map) {
             let value = self.materialize(p, s, &statics);
             if recursive {
@@ -369,22 +369,24 @@ impl Evaluator {
             outer: env,
             value: &value_env,
         };
-        out.map = attrs
-            .keys()
-            .map(|k| {
-                (
-                    k.clone(),
-                    (Pending::Duplicate(Span::DETACHED), Span::DETACHED),
-                )
-            })
-            .collect();
-        let statics_count = out.map.len();
-        self.collect(dynamic_entries, &dynamics, true, &mut out);
-        if out.map.len() > statics_count {
-            for (k, (p, s)) in out.map {
-                if let std::collections::btree_map::Entry::Vacant(slot) = attrs.entry(k) {
-                    let value = self.materialize(p, s, &dynamics);
-                    slot.insert(Attr { value, key_span: s });
+        if !dynamic_entries.is_empty() {
+            out.map = attrs
+                .keys()
+                .map(|k| {
+                    (
+                        k.clone(),
+                        (Pending::Duplicate(Span::DETACHED), Span::DETACHED),
+                    )
+                })
+                .collect();
+            let statics_count = out.map.len();
+            self.collect(dynamic_entries, &dynamics, true, &mut out);
+            if out.map.len() > statics_count {
+                for (k, (p, s)) in out.map {
+                    attrs.insert_if_absent(&k, || Attr {
+                        value: self.materialize(p, s, &dynamics),
+                        key_span: s,
+                    });
                 }
             }
         }

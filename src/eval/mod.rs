@@ -2,6 +2,7 @@
 //! are known (with spans) or unresolved (with a reason). It knows nothing of
 //! rules; `config.<path>` is answered by a [`ConfigResolver`] (the module system).
 
+mod attr_map;
 mod bindings;
 pub mod env;
 mod ops;
@@ -14,6 +15,7 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
+pub use attr_map::AttrMap;
 pub use env::{Env, Scope};
 pub use value::SystemId;
 pub use value::{Attr, Attrs, Closure, Item, List, Reason, Thunk, ThunkCell, Unresolved, Val, V};

@@ -290,10 +290,7 @@ fn update(lv: Val, rv: Val, span: Span) -> Val {
             )
         }
     };
-    let mut map = l.map.clone();
-    for (k, v) in &r.map {
-        map.insert(k.clone(), v.clone());
-    }
+    let map = l.map.updated(&r.map);
     // An unknown key on the right could shadow anything on the left.
     let open = r.open.clone().or_else(|| l.open.clone());
     Val::new(V::Attrs(Rc::new(Attrs { map, open })), span)

@@ -2,14 +2,14 @@
 //! The module-system wrappers (`mkIf`, `mkOverride`, ...) build the same
 //! `{ _type = ...; }` sets as nixpkgs' lib, so the merge reads them as Nix does.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::env::{Env, Scope};
 use super::value::{
     Attr, Attrs, Item, List, PrimCall, Reason, Thunk, ThunkCell, Unresolved, Val, V,
 };
-use super::Evaluator;
+use super::{AttrMap, Evaluator};
 use crate::source::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -195,7 +195,7 @@ fn lookup_prim(name: &str) -> Option<Prim> {
         .map(|(_, p)| *p)
 }
 
-fn open_set(map: BTreeMap<Rc<str>, Attr>, detail: &str) -> Thunk {
+fn open_set(map: AttrMap, detail: &str) -> Thunk {
     ThunkCell::done(Val::new(
         V::Attrs(Rc::new(Attrs {
             map,
@@ -240,7 +240,7 @@ pub fn builtins_scope() -> Env {
             )),
         );
     }
-    let mut builtins = BTreeMap::new();
+    let mut builtins = AttrMap::new();
     for b in BUILTINS {
         builtins.insert(
             Rc::from(*b),
@@ -258,7 +258,7 @@ pub fn builtins_scope() -> Env {
         "builtins".into(),
         open_set(builtins, "this builtin is not evaluated statically"),
     );
-    let mut lib = BTreeMap::new();
+    let mut lib = AttrMap::new();
     for (name, p) in LIB {
         lib.insert(Rc::from(*name), attr(prim_val(*p)));
     }
@@ -316,7 +316,7 @@ fn type_descriptor(name: &str, params: Vec<(&str, Thunk)>, span: Span) -> Val {
 }
 
 fn types_set() -> Thunk {
-    let mut map = BTreeMap::new();
+    let mut map = AttrMap::new();
     for t in SIMPLE_TYPES {
         map.insert(
             Rc::from(*t),
@@ -538,7 +538,7 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
         GenAttrs => {
             let names = expect!(ev, &args[0], List, "a list", span);
             let f = ev.force(&args[1]);
-            let mut map = BTreeMap::new();
+            let mut pairs = Vec::new();
             let mut open = None;
             for i in &names.items {
                 match i {
@@ -546,13 +546,13 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
                         let n = ev.force(t);
                         match &n.v {
                             V::Str(s) => {
-                                map.insert(
+                                pairs.push((
                                     s.clone(),
                                     Attr {
                                         value: ThunkCell::apply(f.clone(), t.clone(), span),
                                         key_span: n.span,
                                     },
-                                );
+                                ));
                             }
                             V::Unresolved(u) => open = Some(u.clone()),
                             _ => return type_error("a string", &n, span),
@@ -561,6 +561,8 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
                     Item::Unknown(u) => open = Some(u.clone()),
                 }
             }
+            // As `listToAttrs`: the first occurrence of a name wins.
+            let map = pairs.into_iter().rev().collect();
             Val::new(V::Attrs(Rc::new(Attrs { map, open })), span)
         }
         MapAttrs => {
@@ -600,7 +602,7 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
             if let Some(u) = l.first_unknown() {
                 return Val::new(V::Unresolved(u.clone()), span);
             }
-            let mut map = BTreeMap::new();
+            let mut pairs = Vec::new();
             let mut open = None;
             for i in &l.items {
                 let Item::Known(t) = i else { continue };
@@ -615,13 +617,13 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
                 };
                 let n = ev.force(&name.value);
                 match &n.v {
-                    // The first occurrence of a name wins.
-                    V::Str(s) => {
-                        map.entry(s.clone()).or_insert(Attr {
+                    V::Str(s) => pairs.push((
+                        s.clone(),
+                        Attr {
                             value: value.value.clone(),
                             key_span: n.span,
-                        });
-                    }
+                        },
+                    )),
                     V::Unresolved(u) if u.is_failure() => {
                         return Val::new(V::Unresolved(u.clone()), span)
                     }
@@ -629,6 +631,8 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
                     _ => return type_error("a string", &n, span),
                 }
             }
+            // The first occurrence of a name wins: collecting keeps the last.
+            let map = pairs.into_iter().rev().collect();
             Val::new(V::Attrs(Rc::new(Attrs { map, open })), span)
         }
         NameValuePair => set(
@@ -801,7 +805,7 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
                 V::Attrs(a) => a.get("inputs").map(|i| i.value.clone()),
                 _ => None,
             };
-            let mut map = BTreeMap::new();
+            let mut map = AttrMap::new();
             if let Some(i) = inputs {
                 map.insert(Rc::from("inputs"), attr(i));
             }
@@ -817,7 +821,7 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
                 })),
                 span,
             ));
-            let mut hosts = BTreeMap::new();
+            let mut hosts = AttrMap::new();
             let mut open = None;
             flake_parts_module(ev, &args[1], &module_args, &mut hosts, &mut open, span, 0);
             let configurations = done(Val::new(
@@ -1016,7 +1020,7 @@ fn flake_parts_module(
     ev: &Evaluator,
     module: &Thunk,
     module_args: &Thunk,
-    hosts: &mut BTreeMap<Rc<str>, Attr>,
+    hosts: &mut AttrMap,
     open: &mut Option<Unresolved>,
     span: Span,
     depth: usize,
@@ -1045,7 +1049,7 @@ fn flake_parts_module(
                     match ev.force(&c.value).v {
                         V::Attrs(c) => {
                             for (k, v) in &c.map {
-                                hosts.entry(k.clone()).or_insert_with(|| v.clone());
+                                hosts.insert_if_absent(k, || v.clone());
                             }
                             if let Some(u) = &c.open {
                                 open.get_or_insert_with(|| (**u).clone());

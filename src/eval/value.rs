@@ -2,7 +2,7 @@
 //! that produced them; what cannot be known is `Unresolved`, with a reason.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+
 use std::fmt;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -257,7 +257,7 @@ pub struct Attr {
 /// missing key then means "unknown", not "absent".
 #[derive(Debug, Default)]
 pub struct Attrs {
-    pub map: BTreeMap<Rc<str>, Attr>,
+    pub map: super::AttrMap,
     pub open: Option<Rc<Unresolved>>,
 }
 

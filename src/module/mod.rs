@@ -10,7 +10,7 @@ pub mod merge;
 pub mod options;
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
@@ -154,7 +154,7 @@ impl ModuleSystem {
 }
 
 fn module_args(ev: &Evaluator, system: SystemId, span: Span) -> Thunk {
-    let mut map = BTreeMap::new();
+    let mut map = crate::eval::AttrMap::new();
     let attr = |t: Thunk| crate::eval::Attr {
         value: t,
         key_span: Span::DETACHED,

@@ -240,7 +240,7 @@ fn type_info(ev: &Evaluator, t: &Val) -> (String, Option<Vec<Thunk>>) {
 fn submodule_options(ev: &Evaluator, m: &Thunk, span: Span) -> Option<Thunk> {
     let mut v = ev.force(m);
     if matches!(v.v, V::Lambda(_) | V::Prim(_)) {
-        let mut map = BTreeMap::new();
+        let mut map = crate::eval::AttrMap::new();
         map.insert(
             Rc::from("lib"),
             Attr {
