@@ -175,12 +175,16 @@ fn parse_one(id: FileId, input: Input, cache: Option<&Cache>) -> ParsedFile {
         .map(|e| syntax_error(id, len, e))
         .collect();
     let mut errors: Vec<SyntaxError> = errors;
+    let root = parse.syntax();
+    let mut syntax = None;
     if errors.is_empty() {
+        let ast = crate::syntax::lower(id, text.clone(), root.green());
         // What Nix rejects before evaluating: undefined variables, duplicates.
-        errors = crate::scope_check::binding_errors(&parse.tree(), id);
+        errors = crate::scope_check::binding_errors(&ast);
+        // A file Nix rejects is not evaluated.
+        syntax = errors.is_empty().then_some(ast);
     }
     let source = SourceFile::new(id, input.rel_path, input.abs_path, text);
-    let root = parse.syntax();
     let suppressions = crate::suppress::scan(&source, &root);
     // Only files with something that could be a literal secret are walked.
     // Only well-formed trees: rnix's string accessors assert on broken ones.
@@ -192,9 +196,7 @@ fn parse_one(id: FileId, input: Input, cache: Option<&Cache>) -> ParsedFile {
         Vec::new()
     };
     let entry = Entry {
-        syntax: errors
-            .is_empty()
-            .then(|| crate::syntax::lower(id, source.text.clone(), root.green())),
+        syntax,
         errors,
         suppressions,
         literal_secrets,

@@ -3,20 +3,16 @@
 //! defined twice, and duplicate function arguments. Nix reports these as
 //! errors of the whole file, so dbprov does too.
 //!
-//! Every file is checked, so the walk goes over rowan's green tree directly:
-//! its cursors (the typed AST) allocate a node for each step, which cost as
-//! much as parsing. Child positions follow rnix's typed accessors.
+//! Every file is checked, in the parse phase: the walk goes over dbprov's own
+//! flat syntax tree (one array lookup a step), and names are slices of it
+//! hashed with a fast non-keyed hash (the input is the file itself).
 
-use std::borrow::Cow;
-use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
-use rnix::ast;
-use rnix::SyntaxKind::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::parse::SyntaxError;
-use crate::source::FileId;
-use crate::syntax::green::{is_expr, Node};
+use crate::syntax::{Attr, Entry, Expr, FileAst, NodeId, Param, Part, Str};
 
 /// Names bound outside every file (Nix's global builtins).
 const GLOBALS: &[&str] = &[
@@ -45,72 +41,53 @@ const GLOBALS: &[&str] = &[
     "true",
 ];
 
-/// Errors Nix raises while binding names in `root`.
-pub fn binding_errors(root: &ast::Root, file: FileId) -> Vec<SyntaxError> {
-    let syntax = rowan::ast::AstNode::syntax(root);
-    let green = syntax.green();
-    let root = Node {
-        green,
-        offset: u32::from(syntax.text_range().start()),
-    };
+/// Errors Nix raises while binding names in the file of `ast`.
+pub fn binding_errors(ast: &FileAst) -> Vec<SyntaxError> {
     let mut c = Checker {
-        file,
+        ast,
         scopes: Vec::new(),
         with_depth: 0,
         errors: Vec::new(),
         depth: 0,
     };
-    if let Some(e) = root.nth_expr(0) {
-        c.expr(e);
+    if let Some(root) = ast.root() {
+        c.expr(root);
     }
     c.errors
 }
 
 /// A static attribute name (`a`, `"a"`); `None` for `${...}` and interpolated strings.
-fn static_name<'g>(attr: Node<'g>) -> Option<Cow<'g, str>> {
-    match attr.kind() {
-        NODE_IDENT => attr.ident_name().map(Cow::Borrowed),
-        NODE_STRING => {
-            if let Some(plain) = crate::source::plain_string_green(attr.green) {
-                return Some(Cow::Borrowed(plain));
-            }
-            // Escapes and indented strings: rnix's own normalisation, on a
-            // tree of just this string.
-            let node = rnix::SyntaxNode::new_root(attr.green.to_owned());
-            let s = <ast::Str as rowan::ast::AstNode>::cast(node)?;
-            match s.normalized_parts().as_slice() {
-                [] => Some(Cow::Borrowed("")),
-                [ast::InterpolPart::Literal(l)] => Some(Cow::Owned(l.clone())),
-                _ => None,
-            }
-        }
-        _ => None,
+fn static_name(ast: &FileAst, key: NodeId) -> Option<&str> {
+    match ast.attr(key) {
+        Attr::Ident(name) => Some(name),
+        Attr::Str(Str::Plain(text)) => Some(text),
+        Attr::Str(Str::Parts(_)) | Attr::Dynamic(_) => None,
     }
 }
 
 /// The static shape of an attribute set, for Nix's duplicate rules.
-enum Shape<'g> {
+enum Shape<'a> {
     /// A set written literally (or created by a dotted path): it can merge.
-    Set(BTreeMap<Cow<'g, str>, Shape<'g>>),
+    Set(FxHashMap<&'a str, Shape<'a>>),
     Other,
 }
 
-struct Checker<'g> {
-    file: FileId,
-    scopes: Vec<HashSet<Cow<'g, str>>>,
+struct Checker<'a> {
+    ast: &'a FileAst,
+    scopes: Vec<FxHashSet<&'a str>>,
     with_depth: usize,
     errors: Vec<SyntaxError>,
     depth: usize,
 }
 
-/// Deeper syntax trees are bounded by the parser's nesting guard; this keeps
-/// the checker's own recursion bounded too.
+/// The syntax tree holds no deeper expressions (see `syntax::MAX_DEPTH`);
+/// this keeps the checker's own recursion bounded whatever tree it is given.
 const MAX_DEPTH: usize = 4_000;
 
-impl<'g> Checker<'g> {
-    fn error(&mut self, node: Node<'g>, message: String) {
+impl<'a> Checker<'a> {
+    fn error(&mut self, node: NodeId, message: String) {
         self.errors.push(SyntaxError {
-            span: node.span(self.file),
+            span: self.ast.span(node),
             message,
         });
     }
@@ -121,7 +98,7 @@ impl<'g> Checker<'g> {
             || self.scopes.iter().any(|s| s.contains(name))
     }
 
-    fn expr(&mut self, e: Node<'g>) {
+    fn expr(&mut self, e: NodeId) {
         if self.depth > MAX_DEPTH {
             return;
         }
@@ -130,165 +107,182 @@ impl<'g> Checker<'g> {
         self.depth -= 1;
     }
 
-    fn expr_inner(&mut self, e: Node<'g>) {
-        match e.kind() {
-            NODE_IDENT => {
-                if let Some(name) = e.ident_name() {
-                    if self.with_depth == 0 && !self.bound(name) {
-                        self.error(e, format!("undefined variable '{name}'"));
-                    }
+    fn exprs(&mut self, es: &[NodeId]) {
+        for &e in es {
+            self.expr(e);
+        }
+    }
+
+    fn expr_inner(&mut self, e: NodeId) {
+        let ast = self.ast;
+        match ast.expr(e) {
+            Expr::Ident(name) => {
+                if !name.is_empty() && self.with_depth == 0 && !self.bound(name) {
+                    self.error(e, format!("undefined variable '{name}'"));
                 }
             }
-            NODE_LET_IN => {
-                let names = self.bindings(e, true);
+            Expr::LetIn { entries, body } => {
+                let names = self.bindings(entries, true);
                 self.scopes.push(names);
-                self.binding_values(e);
-                if let Some(body) = e.nth_expr(0) {
-                    self.expr(body);
-                }
+                self.binding_values(entries);
+                self.expr(body);
                 self.scopes.pop();
             }
-            NODE_ATTR_SET => {
-                let recursive = e.token(TOKEN_REC).is_some();
-                let names = self.bindings(e, recursive);
+            Expr::AttrSet { recursive, entries } => {
+                let names = self.bindings(entries, recursive);
                 if recursive {
                     self.scopes.push(names);
-                    self.binding_values(e);
+                    self.binding_values(entries);
                     self.scopes.pop();
                 } else {
-                    self.binding_values(e);
+                    self.binding_values(entries);
                 }
             }
-            NODE_LAMBDA => self.lambda(e),
-            NODE_WITH => {
-                if let Some(ns) = e.nth_expr(0) {
-                    self.expr(ns);
-                }
+            Expr::Lambda { param, body } => self.lambda(param, body),
+            Expr::With { namespace, body } => {
+                self.expr(namespace);
                 self.with_depth += 1;
-                if let Some(body) = e.nth_expr(1) {
-                    self.expr(body);
-                }
+                self.expr(body);
                 self.with_depth -= 1;
             }
-            _ => {
-                // Everything else: check the expressions below, in this scope.
-                for child in e.children() {
-                    if is_expr(child.kind()) {
-                        self.expr(child);
-                    } else {
-                        self.descend(child);
-                    }
+            // Everything else: the expressions below, in this scope, in source order.
+            Expr::Str(s) => self.string(s),
+            Expr::Path(parts) => self.parts(parts),
+            Expr::Select {
+                base,
+                path,
+                default,
+            } => {
+                self.expr(base);
+                self.attr_path(path);
+                if let Some(d) = default {
+                    self.expr(d);
                 }
+            }
+            Expr::HasAttr { base, path } => {
+                self.expr(base);
+                self.attr_path(path);
+            }
+            Expr::Apply { function, argument } => {
+                self.expr(function);
+                self.expr(argument);
+            }
+            Expr::List(items) => self.exprs(items),
+            Expr::BinOp { lhs, rhs, .. } => {
+                self.expr(lhs);
+                self.expr(rhs);
+            }
+            Expr::UnaryOp { operand, .. } => self.expr(operand),
+            Expr::Paren(inner) => self.expr(inner),
+            Expr::IfElse {
+                condition,
+                then,
+                otherwise,
+            } => self.exprs(&[condition, then, otherwise]),
+            Expr::Assert { condition, body } => self.exprs(&[condition, body]),
+            // `let { ... }` binds its own names: not checked (nor evaluated).
+            Expr::LegacyLet
+            | Expr::Int(_)
+            | Expr::IntOutOfRange
+            | Expr::Float(_)
+            | Expr::BadFloat
+            | Expr::Uri(_)
+            | Expr::PathHome
+            | Expr::PathSearch
+            | Expr::Error
+            | Expr::CurPos
+            | Expr::TooDeep => {}
+        }
+    }
+
+    fn string(&mut self, s: Str<'a>) {
+        if let Str::Parts(parts) = s {
+            self.parts(parts);
+        }
+    }
+
+    fn parts(&mut self, parts: &'a [NodeId]) {
+        for &p in parts {
+            if let Part::Interpolation(e) = self.ast.part(p) {
+                self.expr(e);
             }
         }
     }
 
-    fn lambda(&mut self, l: Node<'g>) {
-        let mut names = HashSet::new();
-        let param = l
-            .children()
-            .find(|c| matches!(c.kind(), NODE_IDENT_PARAM | NODE_PATTERN));
-        match param {
-            Some(p) if p.kind() == NODE_IDENT_PARAM => {
-                if let Some(n) = p.child(NODE_IDENT).and_then(Node::ident_name) {
-                    names.insert(Cow::Borrowed(n));
+    /// Attribute names are not variables; only `${...}` and interpolations are.
+    fn attr_path(&mut self, keys: &'a [NodeId]) {
+        for &k in keys {
+            match self.ast.attr(k) {
+                Attr::Dynamic(e) => self.expr(e),
+                Attr::Str(s) => self.string(s),
+                Attr::Ident(_) => {}
+            }
+        }
+    }
+
+    fn lambda(&mut self, param: NodeId, body: NodeId) {
+        let ast = self.ast;
+        let mut names = FxHashSet::default();
+        match ast.param(param) {
+            Param::Ident(n) => {
+                if !n.is_empty() {
+                    names.insert(n);
                 }
             }
-            Some(p) => {
-                let entries: Vec<Node<'g>> = p
-                    .children()
-                    .filter(|c| c.kind() == NODE_PAT_ENTRY)
-                    .collect();
-                for entry in &entries {
-                    if let Some(n) = entry.child(NODE_IDENT).and_then(Node::ident_name) {
-                        if !names.insert(Cow::Borrowed(n)) {
-                            self.error(*entry, format!("duplicate formal function argument '{n}'"));
-                        }
+            Param::Pattern { entries, .. } => {
+                for &entry in entries {
+                    let (n, _) = ast.pat_entry(entry);
+                    if !n.is_empty() && !names.insert(n) {
+                        self.error(entry, format!("duplicate formal function argument '{n}'"));
                     }
                 }
-                if let Some(b) = p.child(NODE_PAT_BIND).and_then(|b| b.child(NODE_IDENT)) {
-                    if let Some(n) = b.ident_name() {
-                        if !names.insert(Cow::Borrowed(n)) {
-                            self.error(b, format!("duplicate formal function argument '{n}'"));
-                        }
+                if let Some(b) = ast.pattern_bind(param) {
+                    let (n, at) = (ast.ident_name(b), b);
+                    if !n.is_empty() && !names.insert(n) {
+                        self.error(at, format!("duplicate formal function argument '{n}'"));
                     }
                 }
                 self.scopes.push(names.clone());
-                for entry in &entries {
-                    // The identifier is the entry's first expression, its default the second.
-                    if let Some(d) = entry.nth_expr(1) {
-                        self.expr(d);
+                for &entry in entries {
+                    if let (_, Some(default)) = ast.pat_entry(entry) {
+                        self.expr(default);
                     }
                 }
                 self.scopes.pop();
             }
-            None => {}
         }
         self.scopes.push(names);
-        if let Some(body) = l.nth_expr(0) {
-            self.expr(body);
-        }
+        self.expr(body);
         self.scopes.pop();
-    }
-
-    /// Expressions inside non-expression nodes (attribute paths, interpolations).
-    fn descend(&mut self, node: Node<'g>) {
-        if node.kind() == NODE_ATTRPATH {
-            // Attribute names are not variables; only `${...}` and interpolations are.
-            for attr in node.attrs() {
-                match attr.kind() {
-                    NODE_DYNAMIC => {
-                        if let Some(e) = attr.nth_expr(0) {
-                            self.expr(e);
-                        }
-                    }
-                    NODE_STRING => self.expr(attr),
-                    _ => {}
-                }
-            }
-            return;
-        }
-        for child in node.children() {
-            if is_expr(child.kind()) {
-                self.expr(child);
-            } else {
-                self.descend(child);
-            }
-        }
     }
 
     /// The names a binding block binds, reporting names defined twice; the
     /// names are collected only when `scope` (the block is a scope: `let`, `rec`).
-    fn bindings(&mut self, node: Node<'g>, scope: bool) -> HashSet<Cow<'g, str>> {
-        let mut shape = BTreeMap::new();
-        for entry in node.entries() {
-            if entry.kind() == NODE_INHERIT {
-                for attr in entry.attrs() {
-                    if let Some(n) = static_name(attr) {
-                        match shape.entry(n) {
-                            Entry::Occupied(o) => {
-                                let message = format!("attribute '{}' already defined", o.key());
-                                self.error(attr, message);
-                            }
-                            Entry::Vacant(v) => {
-                                v.insert(Shape::Other);
+    fn bindings(&mut self, entries: &'a [NodeId], scope: bool) -> FxHashSet<&'a str> {
+        let ast = self.ast;
+        let mut shape = FxHashMap::default();
+        for &entry in entries {
+            match ast.entry(entry) {
+                Entry::Inherit { attrs, .. } => {
+                    for &attr in attrs {
+                        if let Some(n) = static_name(ast, attr) {
+                            if shape.contains_key(n) {
+                                self.error(attr, format!("attribute '{n}' already defined"));
+                            } else {
+                                shape.insert(n, Shape::Other);
                             }
                         }
                     }
                 }
-                continue;
+                Entry::Binding { path, value } => {
+                    self.add_path(&mut shape, path, value, entry, &mut Vec::new());
+                }
             }
-            let Some(path) = entry.child(NODE_ATTRPATH) else {
-                continue;
-            };
-            let keys: Vec<Node<'g>> = path.attrs().collect();
-            let value = entry.nth_expr(0);
-            self.add_path(&mut shape, &keys, value, entry, &mut Vec::new());
         }
         if scope {
             shape.into_keys().collect()
         } else {
-            HashSet::new()
+            FxHashSet::default()
         }
     }
 
@@ -299,49 +293,46 @@ impl<'g> Checker<'g> {
     /// share with its own name only.
     fn add_path(
         &mut self,
-        shape: &mut BTreeMap<Cow<'g, str>, Shape<'g>>,
-        keys: &[Node<'g>],
-        value: Option<Node<'g>>,
-        at: Node<'g>,
-        path: &mut Vec<Cow<'g, str>>,
+        shape: &mut FxHashMap<&'a str, Shape<'a>>,
+        keys: &'a [NodeId],
+        value: NodeId,
+        at: NodeId,
+        path: &mut Vec<&'a str>,
     ) {
-        let Some((first, rest)) = keys.split_first() else {
+        let Some((&first, rest)) = keys.split_first() else {
             return;
         };
         // Dynamic names are checked at evaluation time.
-        let Some(name) = static_name(*first) else {
+        let Some(name) = static_name(self.ast, first) else {
             return;
         };
-        path.push(name.clone());
+        path.push(name);
         self.add_path_inner(shape, name, rest, value, at, path);
         path.pop();
     }
 
     fn add_path_inner(
         &mut self,
-        shape: &mut BTreeMap<Cow<'g, str>, Shape<'g>>,
-        name: Cow<'g, str>,
-        rest: &[Node<'g>],
-        value: Option<Node<'g>>,
-        at: Node<'g>,
-        path: &mut Vec<Cow<'g, str>>,
+        shape: &mut FxHashMap<&'a str, Shape<'a>>,
+        name: &'a str,
+        rest: &'a [NodeId],
+        value: NodeId,
+        at: NodeId,
+        path: &mut Vec<&'a str>,
     ) {
         if rest.is_empty() {
-            let new_shape = value.map(value_shape).unwrap_or(Shape::Other);
-            match (shape.get_mut(&name), new_shape) {
+            match (shape.get_mut(name), value_shape(self.ast, value)) {
                 (None, s) => {
                     shape.insert(name, s);
                 }
                 (Some(Shape::Set(existing)), Shape::Set(new)) => {
+                    // In name order, as Nix reports them.
+                    let new: BTreeMap<&str, Shape> = new.into_iter().collect();
                     for (k, v) in new {
-                        match existing.entry(k) {
-                            Entry::Occupied(o) => {
-                                let message = format!("attribute '{}' already defined", o.key());
-                                self.error(at, message);
-                            }
-                            Entry::Vacant(slot) => {
-                                slot.insert(v);
-                            }
+                        if existing.contains_key(k) {
+                            self.error(at, format!("attribute '{k}' already defined"));
+                        } else {
+                            existing.insert(k, v);
                         }
                     }
                 }
@@ -352,17 +343,11 @@ impl<'g> Checker<'g> {
             }
             return;
         }
-        let entry = shape
-            .entry(name.clone())
-            .or_insert_with(|| Shape::Set(BTreeMap::new()));
-        match entry {
-            Shape::Set(inner) => {
-                let mut inner = std::mem::take(inner);
-                self.add_path(&mut inner, rest, value, at, path);
-                if let Some(Shape::Set(slot)) = shape.get_mut(&name) {
-                    *slot = inner;
-                }
-            }
+        match shape
+            .entry(name)
+            .or_insert_with(|| Shape::Set(FxHashMap::default()))
+        {
+            Shape::Set(inner) => self.add_path(inner, rest, value, at, path),
             Shape::Other => self.error(
                 at,
                 format!("attribute '{}' already defined", path.join(".")),
@@ -371,56 +356,52 @@ impl<'g> Checker<'g> {
     }
 
     /// Checks the values of a binding block (and `inherit (e)` sources).
-    fn binding_values(&mut self, node: Node<'g>) {
-        for entry in node.entries() {
-            if entry.kind() == NODE_INHERIT {
-                match entry.child(NODE_INHERIT_FROM).and_then(|f| f.nth_expr(0)) {
-                    Some(src) => self.expr(src),
-                    None => {
-                        // `inherit x;` reads `x` from the enclosing scope.
-                        for attr in entry.attrs() {
-                            if let Some(n) = static_name(attr) {
-                                let outer_bound = self.scopes.iter().any(|s| s.contains(&n));
-                                if self.with_depth == 0
-                                    && !outer_bound
-                                    && !GLOBALS.contains(&n.as_ref())
-                                    && !n.starts_with("__")
-                                {
-                                    self.error(attr, format!("undefined variable '{n}'"));
-                                }
+    fn binding_values(&mut self, entries: &'a [NodeId]) {
+        let ast = self.ast;
+        for &entry in entries {
+            match ast.entry(entry) {
+                Entry::Inherit {
+                    from: Some(src), ..
+                } => self.expr(src),
+                // `inherit x;` reads `x` from the enclosing scope.
+                Entry::Inherit { from: None, attrs } => {
+                    for &attr in attrs {
+                        if let Some(n) = static_name(ast, attr) {
+                            if self.with_depth == 0 && !self.bound(n) {
+                                self.error(attr, format!("undefined variable '{n}'"));
                             }
                         }
                     }
                 }
-                continue;
-            }
-            if let Some(p) = entry.child(NODE_ATTRPATH) {
-                self.descend(p);
-            }
-            if let Some(v) = entry.nth_expr(0) {
-                self.expr(v);
+                Entry::Binding { path, value } => {
+                    self.attr_path(path);
+                    self.expr(value);
+                }
             }
         }
     }
 }
 
 /// The shape of a value: a literal set's own names, or opaque.
-fn value_shape(v: Node<'_>) -> Shape<'_> {
-    if v.kind() != NODE_ATTR_SET {
+fn value_shape<'a>(ast: &'a FileAst, v: NodeId) -> Shape<'a> {
+    let Expr::AttrSet { entries, .. } = ast.expr(v) else {
         return Shape::Other;
-    }
-    let mut shape = BTreeMap::new();
-    for entry in v.entries() {
-        if entry.kind() == NODE_INHERIT {
-            for attr in entry.attrs() {
-                if let Some(n) = static_name(attr) {
-                    shape.entry(n).or_insert(Shape::Other);
+    };
+    let mut shape = FxHashMap::default();
+    for &entry in entries {
+        match ast.entry(entry) {
+            Entry::Inherit { attrs, .. } => {
+                for &attr in attrs {
+                    if let Some(n) = static_name(ast, attr) {
+                        shape.entry(n).or_insert(Shape::Other);
+                    }
                 }
             }
-        } else if let Some(first) = entry.child(NODE_ATTRPATH).and_then(|p| p.attrs().next()) {
-            if let Some(n) = static_name(first) {
-                // Its own duplicates are reported when it is checked.
-                shape.entry(n).or_insert(Shape::Set(BTreeMap::new()));
+            Entry::Binding { path, .. } => {
+                if let Some(n) = path.first().and_then(|&k| static_name(ast, k)) {
+                    // Its own duplicates are reported when it is checked.
+                    shape.entry(n).or_insert(Shape::Set(FxHashMap::default()));
+                }
             }
         }
     }
@@ -432,9 +413,8 @@ mod tests {
     use super::*;
 
     fn errors(text: &str) -> Vec<String> {
-        let parse = rnix::Root::parse(text);
-        assert!(parse.errors().is_empty(), "{text}");
-        binding_errors(&parse.tree(), 0)
+        let ast = crate::syntax::parse(0, text).expect(text);
+        binding_errors(&ast)
             .into_iter()
             .map(|e| e.message)
             .collect()
@@ -477,6 +457,22 @@ mod tests {
             errors(r#"x: { x."y" = 1; x.y = 2; }"#),
             vec!["attribute 'x.y' already defined"]
         );
+        assert_eq!(
+            errors("{ a = { x = 1; y = 2; }; a = { y = 3; x = 4; }; }"),
+            vec![
+                "attribute 'x' already defined",
+                "attribute 'y' already defined"
+            ]
+        );
+        assert_eq!(
+            errors(r#"{ s = "${u}"; p = ./a/${v}; q = w.${"x${y}"}; }"#),
+            vec![
+                "undefined variable 'u'",
+                "undefined variable 'v'",
+                "undefined variable 'w'",
+                "undefined variable 'y'"
+            ]
+        );
     }
 
     #[test]
@@ -499,5 +495,18 @@ mod tests {
         ] {
             assert!(errors(ok).is_empty(), "{ok}: {:?}", errors(ok));
         }
+    }
+
+    #[test]
+    fn errors_point_at_the_offending_node() {
+        let text = "{ a = 1; a = 2; }";
+        let ast = crate::syntax::parse(0, text).unwrap();
+        let e = &binding_errors(&ast)[0];
+        assert_eq!(&text[e.span.start as usize..e.span.end as usize], "a = 2;");
+        let text = "{ x, x }: x";
+        let ast = crate::syntax::parse(0, text).unwrap();
+        let e = &binding_errors(&ast)[0];
+        assert_eq!(&text[e.span.start as usize..e.span.end as usize], "x");
+        assert_eq!(e.span.start, 5);
     }
 }

@@ -25,17 +25,14 @@ pub fn eval_source(text: &str) -> Strict {
             Span::DETACHED,
         ));
     }
-    if let Some(e) = crate::scope_check::binding_errors(&parse.tree(), 0)
-        .into_iter()
-        .next()
-    {
+    let ast = crate::syntax::lower(0, Arc::from(text), parse.syntax().green());
+    if let Some(e) = crate::scope_check::binding_errors(&ast).into_iter().next() {
         return Strict::Unresolved(Unresolved::new(
             Reason::EvalError,
             e.message,
             Span::DETACHED,
         ));
     }
-    let ast = crate::syntax::lower(0, Arc::from(text), parse.syntax().green());
     let Some(expr) = ast.root() else {
         return Strict::Unresolved(Unresolved::new(Reason::EvalError, "empty", Span::DETACHED));
     };

@@ -5,8 +5,6 @@
 use rnix::{NixLanguage, SyntaxKind, SyntaxKind::*};
 use rowan::{GreenNodeData, GreenTokenData, Language, NodeOrToken};
 
-use crate::source::{FileId, Span};
-
 /// A green node and where it starts in the file.
 #[derive(Clone, Copy)]
 pub struct Node<'g> {
@@ -17,14 +15,6 @@ pub struct Node<'g> {
 impl<'g> Node<'g> {
     pub fn kind(self) -> SyntaxKind {
         NixLanguage::kind_from_raw(self.green.kind())
-    }
-
-    pub fn span(self, file: FileId) -> Span {
-        Span {
-            file,
-            start: self.offset,
-            end: self.offset + u32::from(self.green.text_len()),
-        }
     }
 
     /// Child nodes and tokens, with their offsets.
@@ -69,11 +59,6 @@ impl<'g> Node<'g> {
     pub fn entries(self) -> impl Iterator<Item = Node<'g>> {
         self.children()
             .filter(|c| matches!(c.kind(), NODE_INHERIT | NODE_ATTRPATH_VALUE))
-    }
-
-    /// The name of an identifier node; `None` for `or` used as a name.
-    pub fn ident_name(self) -> Option<&'g str> {
-        self.token(TOKEN_IDENT).map(|t| t.text())
     }
 }
 

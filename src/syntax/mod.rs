@@ -534,6 +534,24 @@ impl FileAst {
         }
     }
 
+    /// The `@` name of a pattern parameter (an identifier node).
+    pub fn pattern_bind(&self, param: NodeId) -> Option<NodeId> {
+        let n = self.node(param);
+        match n.kind {
+            Kind::Pattern | Kind::PatternEllipsis => Self::optional(n.c),
+            _ => None,
+        }
+    }
+
+    /// An identifier node's name (empty when rnix found none).
+    pub fn ident_name(&self, id: NodeId) -> &str {
+        let n = self.node(id);
+        match n.kind {
+            Kind::Ident => self.source_text(n.a, n.b),
+            _ => "",
+        }
+    }
+
     /// A pattern entry's name and default.
     pub fn pat_entry(&self, id: NodeId) -> (&str, Option<NodeId>) {
         let n = self.node(id);
