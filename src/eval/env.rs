@@ -1,7 +1,7 @@
 //! Lexical scopes: `let`, `rec`, lambda arguments and `with`.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 
@@ -63,7 +63,7 @@ impl Scope {
     /// The same builtins scope, re-rooted for a file.
     pub fn for_file(builtins: &Env, ast: Rc<FileAst>) -> Env {
         Rc::new(Scope {
-            kind: ScopeKind::Vars(RefCell::new(HashMap::new())),
+            kind: ScopeKind::Vars(RefCell::new(HashMap::default())),
             parent: Some(builtins.clone()),
             file: ast.file(),
             ast,

@@ -10,8 +10,8 @@ pub mod prim;
 pub mod strict;
 pub mod value;
 
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
@@ -88,7 +88,7 @@ impl Drop for Evaluator {
 impl Evaluator {
     /// A scope whose variables are inserted after it is made; freed with the evaluator.
     pub(super) fn child_scope(&self, parent: &Env) -> Env {
-        let scope = Scope::child(parent, HashMap::new());
+        let scope = Scope::child(parent, HashMap::default());
         self.track(&scope);
         scope
     }
@@ -116,8 +116,8 @@ impl Evaluator {
             builtins: prim::builtins_scope(),
             limits,
             syntax: RefCell::new(Vec::new()),
-            importable: RefCell::new(HashMap::new()),
-            imported: RefCell::new(HashMap::new()),
+            importable: RefCell::new(HashMap::default()),
+            imported: RefCell::new(HashMap::default()),
             root: RefCell::new(PathBuf::new()),
             depth: Cell::new(0),
             steps: Cell::new(0),
@@ -240,12 +240,13 @@ impl Evaluator {
 
     /// Forces a thunk to a value; a `config.<path>` reference stays a reference.
     pub fn force_raw(&self, t: &Thunk) -> Val {
+        // Most forces find the value already there.
+        if let ThunkState::Done(v) = &*t.0.borrow() {
+            return v.clone();
+        }
         let state = std::mem::replace(&mut *t.0.borrow_mut(), ThunkState::Forcing);
         let v = match state {
-            ThunkState::Done(v) => {
-                *t.0.borrow_mut() = ThunkState::Done(v.clone());
-                return v;
-            }
+            ThunkState::Done(v) => v,
             ThunkState::Forcing => {
                 *t.0.borrow_mut() = ThunkState::Forcing;
                 return Val::unresolved(
@@ -722,7 +723,7 @@ impl Evaluator {
         };
         // Only a default argument's thunk refers back to the call's scope
         // (it is tracked then); plain calls leave nothing to break.
-        let scope = Scope::child(&c.env, HashMap::new());
+        let scope = Scope::child(&c.env, HashMap::default());
         let mut tracked = false;
         match ast.param(param) {
             ast::Param::Ident(name) => {

@@ -2,7 +2,7 @@
 //! The module-system wrappers (`mkIf`, `mkOverride`, ...) build the same
 //! `{ _type = ...; }` sets as nixpkgs' lib, so the merge reads them as Nix does.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 use super::env::{Env, Scope};
@@ -219,7 +219,7 @@ fn attr(value: Thunk) -> Attr {
 /// The outermost scope: `true`, `false`, `null`, `builtins`, global functions,
 /// and `lib` (stored under an internal name; modules receive it as an argument).
 pub fn builtins_scope() -> Env {
-    let mut vars: HashMap<Rc<str>, Thunk> = HashMap::new();
+    let mut vars: HashMap<Rc<str>, Thunk> = HashMap::default();
     let constant = |v: V| ThunkCell::done(Val::new(v, Span::DETACHED));
     vars.insert("true".into(), constant(V::Bool(true)));
     vars.insert("false".into(), constant(V::Bool(false)));

@@ -3,7 +3,9 @@
 //! attributes they wrap (nixpkgs `pushDownProperties`), without evaluating
 //! any condition — which is why a guard may read the option it guards.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 use super::merge;

@@ -9,8 +9,8 @@ pub mod imports;
 pub mod merge;
 pub mod options;
 
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
@@ -126,9 +126,9 @@ impl ModuleSystem {
             modules,
             active,
             options,
-            resolving: RefCell::new(HashMap::new()),
-            levels: RefCell::new(HashMap::new()),
-            indexes: RefCell::new(HashMap::new()),
+            resolving: RefCell::new(HashMap::default()),
+            levels: RefCell::new(HashMap::default()),
+            indexes: RefCell::new(HashMap::default()),
         }
     }
 

@@ -2,7 +2,9 @@
 //! options of submodules (`submodule`, `attrsOf (submodule …)`), whose paths
 //! hold a wildcard for the attribute name.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 use super::definitions::type_tag;

@@ -15,12 +15,8 @@ use crate::source::FileId;
 pub fn lower(file: FileId, source: Arc<str>, root: &GreenNodeData) -> FileAst {
     let mut l = Lowering {
         ast: FileAst {
-            file,
             source,
-            strings: String::new(),
-            nodes: Vec::new(),
-            lists: Vec::new(),
-            root: None,
+            ..FileAst::empty(file)
         },
         depth: 0,
     };
@@ -32,9 +28,7 @@ pub fn lower(file: FileId, source: Arc<str>, root: &GreenNodeData) -> FileAst {
         let id = l.expr(e);
         l.ast.root = Some(id);
     }
-    l.ast.nodes.shrink_to_fit();
-    l.ast.lists.shrink_to_fit();
-    l.ast.strings.shrink_to_fit();
+    l.ast.shrink();
     l.ast
 }
 
@@ -50,16 +44,14 @@ impl Lowering {
     }
 
     fn push_at(&mut self, kind: Kind, start: u32, end: u32, a: u32, b: u32, c: u32) -> NodeId {
-        let id = self.ast.nodes.len() as NodeId;
-        self.ast.nodes.push(Node {
+        self.ast.push_node(Node {
             kind,
             start,
             end,
             a,
             b,
             c,
-        });
-        id
+        })
     }
 
     /// Appends `ids` to the shared list: `(start, len)`.

@@ -192,6 +192,33 @@ struct Node {
     c: u32,
 }
 
+/// A node as stored, in 16 bytes: `meta` holds the kind (6 bits), two flags
+/// and the span's length (24 bits). Most nodes have at most two fields; one
+/// with a third (`c`), or a span of 16 MiB or more, keeps `b`, `c` (and its
+/// end) in `extra`, where its `b` then points.
+#[derive(Clone, Copy, Debug)]
+struct Stored {
+    start: u32,
+    meta: u32,
+    a: u32,
+    b: u32,
+}
+
+const KIND_BITS: u32 = 0x3f;
+const HAS_EXTRA: u32 = 1 << 6;
+const LONG: u32 = 1 << 7;
+const MAX_SHORT_LEN: u32 = (1 << 24) - 1;
+
+/// What a node id out of range (only in a forged tree) reads as.
+const ERROR_NODE: Node = Node {
+    kind: Kind::Error,
+    start: 0,
+    end: 0,
+    a: NONE,
+    b: NONE,
+    c: NONE,
+};
+
 /// The syntax tree of one file that parsed without errors.
 pub struct FileAst {
     file: FileId,
@@ -199,7 +226,9 @@ pub struct FileAst {
     /// Decoded string contents that are not slices of the source (escapes,
     /// indented strings).
     strings: String,
-    nodes: Vec<Node>,
+    nodes: Vec<Stored>,
+    /// The fields of nodes that do not fit in 16 bytes (see [`Stored`]).
+    extra: Vec<u32>,
     /// Children of nodes that have many, as ranges into this list.
     lists: Vec<NodeId>,
     /// The file's expression; `None` for a file with none (empty).
@@ -343,22 +372,89 @@ impl FileAst {
             source: Arc::from(""),
             strings: String::new(),
             nodes: Vec::new(),
+            extra: Vec::new(),
             lists: Vec::new(),
             root: None,
         }
     }
 
+    /// Appends a node: its id.
+    fn push_node(&mut self, n: Node) -> NodeId {
+        let id = self.nodes.len() as NodeId;
+        let len = n.end.saturating_sub(n.start);
+        let long = len > MAX_SHORT_LEN;
+        let mut meta = n.kind as u32;
+        let b = if n.c == NONE && !long {
+            meta |= len << 8;
+            n.b
+        } else {
+            let at = self.extra.len() as u32;
+            self.extra.extend_from_slice(&[n.b, n.c]);
+            meta |= HAS_EXTRA;
+            if long {
+                meta |= LONG;
+                self.extra.push(n.end);
+            } else {
+                meta |= len << 8;
+            }
+            at
+        };
+        self.nodes.push(Stored {
+            start: n.start,
+            meta,
+            a: n.a,
+            b,
+        });
+        id
+    }
+
+    fn shrink(&mut self) {
+        self.nodes.shrink_to_fit();
+        self.extra.shrink_to_fit();
+        self.lists.shrink_to_fit();
+        self.strings.shrink_to_fit();
+    }
+
     // The accessors are total: a tree read back from the cache is checked
     // only by a checksum, and a forged one must not crash the evaluator.
     fn node(&self, id: NodeId) -> Node {
-        self.nodes.get(id as usize).copied().unwrap_or(Node {
-            kind: Kind::Error,
-            start: 0,
-            end: 0,
-            a: NONE,
-            b: NONE,
-            c: NONE,
-        })
+        let Some(s) = self.nodes.get(id as usize) else {
+            return ERROR_NODE;
+        };
+        let kind = ALL_KINDS
+            .get((s.meta & KIND_BITS) as usize)
+            .copied()
+            .unwrap_or(Kind::Error);
+        let short_end = s.start.saturating_add(s.meta >> 8);
+        if s.meta & HAS_EXTRA == 0 {
+            return Node {
+                kind,
+                start: s.start,
+                end: short_end,
+                a: s.a,
+                b: s.b,
+                c: NONE,
+            };
+        }
+        let extra = |i: u32| {
+            (s.b as usize)
+                .checked_add(i as usize)
+                .and_then(|i| self.extra.get(i))
+                .copied()
+                .unwrap_or(NONE)
+        };
+        Node {
+            kind,
+            start: s.start,
+            end: if s.meta & LONG != 0 {
+                extra(2)
+            } else {
+                short_end
+            },
+            a: s.a,
+            b: extra(0),
+            c: extra(1),
+        }
     }
 
     pub fn span(&self, id: NodeId) -> Span {
@@ -562,7 +658,8 @@ impl FileAst {
     pub fn encode(&self, out: &mut Vec<u8>) {
         let u32 = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
         u32(out, self.nodes.len() as u32);
-        for n in &self.nodes {
+        for id in 0..self.nodes.len() {
+            let n = self.node(id as NodeId);
             out.push(n.kind as u8);
             for v in [n.start, n.end, n.a, n.b, n.c] {
                 u32(out, v);
@@ -582,10 +679,12 @@ impl FileAst {
     pub fn decode(bytes: &[u8], file: FileId, source: Arc<str>) -> Option<(FileAst, usize)> {
         let mut r = Reader { bytes, at: 0 };
         let count = r.count(21)?;
-        let mut nodes = Vec::with_capacity(count);
+        let mut tree = FileAst::empty(file);
+        tree.source = source;
+        tree.nodes.reserve_exact(count);
         for _ in 0..count {
             let kind = *ALL_KINDS.get(r.take(1)?[0] as usize)?;
-            nodes.push(Node {
+            tree.push_node(Node {
                 kind,
                 start: r.u32()?,
                 end: r.u32()?,
@@ -600,26 +699,21 @@ impl FileAst {
             lists.push(r.u32()?);
         }
         let len = r.u32()? as usize;
-        let strings = String::from_utf8(r.take(len)?.to_vec()).ok()?;
-        let root = match r.u32()? {
+        tree.strings = String::from_utf8(r.take(len)?.to_vec()).ok()?;
+        tree.root = match r.u32()? {
             NONE => None,
-            id if (id as usize) < nodes.len() => Some(id),
+            id if (id as usize) < tree.nodes.len() => Some(id),
             _ => return None,
         };
-        let tree = FileAst {
-            file,
-            source,
-            strings,
-            nodes,
-            lists,
-            root,
-        };
+        tree.lists = lists;
+        tree.shrink();
         Some((tree, r.at))
     }
 
     /// Memory this tree takes, in bytes (without the source it shares).
     pub fn heap_bytes(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Node>()
+        self.nodes.capacity() * std::mem::size_of::<Stored>()
+            + self.extra.capacity() * 4
             + self.lists.capacity() * 4
             + self.strings.capacity()
     }

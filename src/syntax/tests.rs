@@ -255,3 +255,47 @@ fn an_encoded_tree_decodes_to_the_same_tree() {
     assert_eq!(again, bytes);
     assert!(FileAst::decode(&bytes[..bytes.len() - 1], 3, Arc::from(src)).is_none());
 }
+
+#[test]
+fn nodes_with_a_third_field_or_a_long_span_read_back_whole() {
+    let mut ast = FileAst::empty(0);
+    let cases = [
+        (Kind::Binding, 3, 9, 4, 2, 7),
+        (Kind::Apply, 10, 20, 1, 2, NONE),
+        (Kind::AttrSet, 0, MAX_SHORT_LEN, 0, 5, NONE),
+        (Kind::AttrSet, 0, MAX_SHORT_LEN + 1, 0, 5, NONE),
+        (Kind::IfElse, 7, 60 << 20, 1, 2, 3),
+        (Kind::Ident, 5, 5, 5, 5, NONE),
+    ];
+    for (i, &(kind, start, end, a, b, c)) in cases.iter().enumerate() {
+        assert_eq!(
+            ast.push_node(Node {
+                kind,
+                start,
+                end,
+                a,
+                b,
+                c
+            }),
+            i as NodeId
+        );
+    }
+    for (i, &(kind, start, end, a, b, c)) in cases.iter().enumerate() {
+        let n = ast.node(i as NodeId);
+        assert_eq!(
+            (n.kind, n.start, n.end, n.a, n.b, n.c),
+            (kind, start, end, a, b, c),
+            "case {i}"
+        );
+    }
+    assert_eq!(std::mem::size_of::<Stored>(), 16);
+    // A forged `b` pointing past `extra` reads as "no node", not a panic.
+    ast.nodes.push(Stored {
+        start: 0,
+        meta: Kind::Binding as u32 | HAS_EXTRA,
+        a: 0,
+        b: u32::MAX,
+    });
+    let n = ast.node(cases.len() as NodeId);
+    assert_eq!((n.b, n.c), (NONE, NONE));
+}
