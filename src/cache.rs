@@ -9,11 +9,17 @@
 //! checked on reading (their key, a checksum, spans inside the file): a
 //! damaged or foreign entry is a miss. The tree's accessors are total, so
 //! even a forged entry cannot crash the evaluator.
+//!
+//! Entries of edited files and of older builds are never read again: once a
+//! day a run removes the entries written more than [`MAX_AGE`] ago (a file
+//! unchanged that long is parsed once more), and `dbprov clean` removes them
+//! all.
 
 use std::hash::{Hash, Hasher};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
 
 use crate::model::literals::{LiteralSecret, SecretKind};
 use crate::parse::SyntaxError;
@@ -24,6 +30,17 @@ use crate::syntax::FileAst;
 /// Bumped whenever what an entry holds changes shape.
 const FORMAT: u32 = 1;
 const MAGIC: &[u8; 8] = b"dbprovc\0";
+
+/// Entries written longer ago than this are removed by the daily sweep.
+pub const MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// How often a run sweeps the cache: the time of the last sweep is the
+/// modification time of this file in the cache directory.
+const SWEEP_EVERY: Duration = Duration::from_secs(24 * 3600);
+const SWEEP_MARKER: &str = "last-sweep";
+
+/// A temporary file older than this belongs to a run that was killed.
+const STALE_TMP: Duration = Duration::from_secs(3600);
 
 /// Where entries live, when caching is on.
 #[derive(Clone, Debug)]
@@ -92,7 +109,7 @@ impl Cache {
         }
         let bytes = encode(entry, key);
         let tmp = parent.join(format!(
-            ".tmp-{}-{:?}",
+            "{TMP_PREFIX}{}-{:?}",
             std::process::id(),
             std::thread::current().id()
         ));
@@ -101,6 +118,98 @@ impl Cache {
             let _ = std::fs::remove_file(&tmp);
         }
     }
+}
+
+/// What `Cache::clean` removed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Cleaned {
+    pub files: u64,
+    pub bytes: u64,
+}
+
+impl Cache {
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Removes old entries if the last sweep was a day ago or more (or never
+    /// happened); errors are ignored, a sweep only saves disk space.
+    pub fn sweep_if_due(&self, now: SystemTime) {
+        let marker = self.dir.join(SWEEP_MARKER);
+        let last = std::fs::metadata(&marker).and_then(|m| m.modified());
+        if last.is_ok_and(|t| now.duration_since(t).unwrap_or_default() < SWEEP_EVERY) {
+            return;
+        }
+        if !self.dir.is_dir() || std::fs::File::create(&marker).is_err() {
+            return;
+        }
+        self.remove_entries(|name, modified| {
+            let age = now.duration_since(modified).unwrap_or_default();
+            match name.starts_with(TMP_PREFIX) {
+                true => age > STALE_TMP,
+                false => age > MAX_AGE,
+            }
+        });
+    }
+
+    /// Removes every entry (and the directory, if nothing else is in it).
+    /// Only what the cache writes is touched: a cache directory pointed at
+    /// the wrong place loses no other file.
+    pub fn clean(&self) -> Cleaned {
+        let cleaned = self.remove_entries(|_, _| true);
+        let _ = std::fs::remove_file(self.dir.join(SWEEP_MARKER));
+        let _ = std::fs::remove_dir(&self.dir);
+        cleaned
+    }
+
+    /// Removes the entries (and temporary files) `doomed(name, modified)`
+    /// picks, and shard directories left empty.
+    fn remove_entries(&self, doomed: impl Fn(&str, SystemTime) -> bool) -> Cleaned {
+        let mut cleaned = Cleaned::default();
+        let Ok(shards) = std::fs::read_dir(&self.dir) else {
+            return cleaned;
+        };
+        for shard in shards.flatten() {
+            let name = shard.file_name();
+            if !name.to_str().is_some_and(is_shard_name) {
+                continue;
+            }
+            let Ok(files) = std::fs::read_dir(shard.path()) else {
+                continue;
+            };
+            for f in files.flatten() {
+                let name = f.file_name();
+                let Some(name) = name.to_str() else { continue };
+                if !(is_entry_name(name) || name.starts_with(TMP_PREFIX)) {
+                    continue;
+                }
+                let Ok(meta) = f.metadata() else { continue };
+                let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                if meta.is_file()
+                    && doomed(name, modified)
+                    && std::fs::remove_file(f.path()).is_ok()
+                {
+                    cleaned.files += 1;
+                    cleaned.bytes += meta.len();
+                }
+            }
+            // Fails, as it should, while anything is left in it.
+            let _ = std::fs::remove_dir(shard.path());
+        }
+        cleaned
+    }
+}
+
+const TMP_PREFIX: &str = ".tmp-";
+
+/// A shard directory: the first two hex digits of its entries' keys.
+fn is_shard_name(name: &str) -> bool {
+    name.len() == 2 && name.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// An entry: the other 30 hex digits of its key.
+fn is_entry_name(name: &str) -> bool {
+    name.len() == 30 && name.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Identifies this build: the version, and the executable's size and

@@ -56,6 +56,8 @@ enum Command {
     },
     /// Print one rule's documentation (by code or name).
     Explain { rule: String },
+    /// Remove dbprov's cache (parse results kept between runs).
+    Clean,
     /// Evaluate a standalone Nix expression strictly and print it as JSON, or
     /// why it is unresolved (for comparing with `nix-instantiate --eval --strict --json`).
     #[command(hide = true)]
@@ -166,6 +168,23 @@ pub fn run(cli: Cli) -> Result<i32, Fatal> {
                 "unknown rule `{rule}`; `dbprov rules` lists them"
             ))),
         },
+        Command::Clean => {
+            let cache = Cache::from_env().ok_or_else(|| {
+                Fatal(
+                    "no cache directory: neither DBPROV_CACHE_DIR, XDG_CACHE_HOME nor HOME is set"
+                        .into(),
+                )
+            })?;
+            let cleaned = cache.clean();
+            outln!(
+                "removed {} cache file{} ({:.1} MB) from {}",
+                cleaned.files,
+                if cleaned.files == 1 { "" } else { "s" },
+                cleaned.bytes as f64 / 1e6,
+                cache.dir().display()
+            );
+            Ok(0)
+        }
         Command::EvalExpr { expr } => {
             use crate::eval::strict::{eval_source, Strict};
             let expr = expr.clone();
@@ -327,7 +346,12 @@ fn run_analysis(
         true => None,
         false => Cache::from_env(),
     };
-    analyse_cached(&root, &config.settings, selection, buffer, cache.as_ref()).map_err(Fatal)
+    let analysis = analyse_cached(&root, &config.settings, selection, buffer, cache.as_ref())
+        .map_err(Fatal)?;
+    if let Some(cache) = cache {
+        cache.sweep_if_due(std::time::SystemTime::now());
+    }
+    Ok(analysis)
 }
 
 fn check(cli: &Cli, args: &CheckArgs, color: bool) -> Result<i32, Fatal> {

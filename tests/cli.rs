@@ -196,3 +196,31 @@ fn readme_rules_table_matches_dbprov_rules() {
         "README.md's rules table differs from `dbprov rules`"
     );
 }
+
+#[test]
+fn check_fills_the_cache_and_clean_empties_it() {
+    let root = seed_copy("clean");
+    let cache = root.with_extension("cache");
+    let _ = fs::remove_dir_all(&cache);
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_dbprov"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env("DBPROV_CACHE_DIR", &cache)
+            .output()
+            .expect("dbprov runs")
+    };
+    let root_arg = root.to_str().expect("utf-8");
+    let first = run(&["check", "--root", root_arg]);
+    assert!(cache.join("last-sweep").exists(), "{}", stderr(&first));
+    let second = run(&["check", "--root", root_arg]);
+    assert_eq!(first.status.code(), second.status.code());
+    assert_eq!(stderr(&first), stderr(&second));
+    let out = run(&["clean"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(said.starts_with("removed "), "{said}");
+    assert!(!said.starts_with("removed 0 "), "{said}");
+    assert!(!cache.exists(), "{said}");
+    let _ = fs::remove_dir_all(&root);
+}

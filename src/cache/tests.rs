@@ -182,3 +182,79 @@ fn a_forged_tree_cannot_crash_the_evaluator() {
         }
     }
 }
+
+/// Sets a file's modification time to `age` before `now`.
+fn age(path: &Path, now: std::time::SystemTime, age: std::time::Duration) {
+    let f = std::fs::File::options()
+        .write(true)
+        .open(path)
+        .expect("open to set its time");
+    f.set_modified(now - age).expect("set the modification time");
+}
+
+/// The entry files under `dir`, by path.
+fn entry_paths(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|d| d.path().is_dir())
+        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn the_daily_sweep_removes_old_entries_only() {
+    let dir = Scratch::new("sweep");
+    let cache = Cache::at(dir.0.join("cache"));
+    parse_file(&dir, Some(&cache), "a.nix", MODULE);
+    parse_file(&dir, Some(&cache), "b.nix", "{ x = 1; }");
+    let paths = entry_paths(cache.dir());
+    assert_eq!(paths.len(), 2);
+    let now = std::time::SystemTime::now();
+    let day = std::time::Duration::from_secs(24 * 3600);
+    age(&paths[0], now, MAX_AGE + day);
+    age(&paths[1], now, MAX_AGE - day);
+    // A temporary file a killed run left behind.
+    let tmp = paths[1].parent().unwrap().join(".tmp-1-ThreadId(1)");
+    std::fs::write(&tmp, b"partial").unwrap();
+    age(&tmp, now, 2 * day);
+    // Something that is not the cache's: never touched.
+    let foreign = dir.0.join("cache").join("notes.txt");
+    std::fs::write(&foreign, b"mine").unwrap();
+
+    cache.sweep_if_due(now);
+    assert_eq!(entry_paths(cache.dir()), vec![paths[1].clone()]);
+    assert!(foreign.exists());
+    // The next sweep is a day away: an entry turning old meanwhile stays.
+    age(&paths[1], now, MAX_AGE + day);
+    cache.sweep_if_due(now + std::time::Duration::from_secs(3600));
+    assert_eq!(entry_paths(cache.dir()).len(), 1);
+    cache.sweep_if_due(now + day + std::time::Duration::from_secs(60));
+    assert!(entry_paths(cache.dir()).is_empty());
+    assert!(foreign.exists());
+}
+
+#[test]
+fn clean_removes_the_entries_and_nothing_else() {
+    let dir = Scratch::new("clean");
+    let cache = Cache::at(dir.0.join("cache"));
+    parse_file(&dir, Some(&cache), "a.nix", MODULE);
+    parse_file(&dir, Some(&cache), "b.nix", "{ x = 1; }");
+    let cleaned = cache.clean();
+    assert_eq!(cleaned.files, 2);
+    assert!(cleaned.bytes > 0);
+    assert!(!cache.dir().exists());
+
+    // A directory holding other files keeps them, and itself.
+    parse_file(&dir, Some(&cache), "a.nix", MODULE);
+    let foreign = cache.dir().join("ab");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("README"), b"not an entry").unwrap();
+    assert_eq!(cache.clean().files, 1);
+    assert!(foreign.join("README").exists());
+    assert_eq!(cache.clean(), Cleaned::default());
+}
