@@ -189,7 +189,8 @@ fn age(path: &Path, now: std::time::SystemTime, age: std::time::Duration) {
         .write(true)
         .open(path)
         .expect("open to set its time");
-    f.set_modified(now - age).expect("set the modification time");
+    f.set_modified(now - age)
+        .expect("set the modification time");
 }
 
 /// The entry files under `dir`, by path.

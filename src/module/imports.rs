@@ -108,7 +108,11 @@ impl ModuleSystem {
             .iter()
             .filter(|m| self.is_active(m.file))
             .collect();
-        self.options = super::options::Declarations::collect(ev, modules);
+        // Usually the entry reaches every module: the declarations collected
+        // at loading, from the same modules in the same order, stand.
+        if modules.len() < self.modules.len() {
+            self.options = super::options::Declarations::collect(ev, modules);
+        }
     }
 
     /// The services under `base` for which module `file`, on its own, defines
