@@ -215,9 +215,21 @@ fn parse_one(id: FileId, input: Input, cache: Option<&Cache>) -> ParsedFile {
 
 /// Whether `text` holds `needle` (lower-case ASCII), in any case.
 fn contains_ignore_case(text: &str, needle: &[u8]) -> bool {
-    text.as_bytes()
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
+    // Every file is scanned: jump between the candidates for the first byte.
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    let bytes = text.as_bytes();
+    memchr::memchr2_iter(
+        first.to_ascii_lowercase(),
+        first.to_ascii_uppercase(),
+        bytes,
+    )
+    .any(|at| {
+        bytes
+            .get(at..at + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+    })
 }
 
 impl Span {
@@ -248,6 +260,24 @@ fn too_deep(text: &str) -> Option<(usize, String)> {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
+        // Most bytes are names: they only lengthen the run.
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'.' {
+            let start = *run_start.get_or_insert(i);
+            let word = bytes[i..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_' || **c == b'.')
+                .count();
+            i += word;
+            if i - 1 - start >= MAX_RUN {
+                return Some((
+                    start,
+                    format!(
+                        "{MAX_RUN} characters of code without a space: too long a chain to parse"
+                    ),
+                ));
+            }
+            continue;
+        }
         // Comments and strings (their interpolations are rare enough to skip too).
         if b == b'#' {
             while i < bytes.len() && bytes[i] != b'\n' {
@@ -417,5 +447,7 @@ mod tests {
         assert!(contains_ignore_case("DB_PASSWORD", b"passw"));
         assert!(!contains_ignore_case("pass word", b"passw"));
         assert!(!contains_ignore_case("pas", b"passw"));
+        assert!(contains_ignore_case("xpPASSWord", b"passw"));
+        assert!(!contains_ignore_case("", b"passw"));
     }
 }
