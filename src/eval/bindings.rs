@@ -31,14 +31,14 @@ pub(super) enum Part {
     Set(NodeId),
     /// `a.b.c = value;`: the binding and the index of its next key; the
     /// keys from there on are not computed yet.
-    Path(NodeId, usize),
+    Path(NodeId, u32),
 }
 
 /// A nested set waiting to be built. Like Nix's nested set expressions it
 /// is evaluated where the values of its binding block are: in a `rec` set
 /// or `let`, its keys and `inherit`s see the block's own names.
 pub(super) struct NestedSet {
-    parts: Vec<Part>,
+    parts: Box<[Part]>,
     env: Env,
 }
 
@@ -243,7 +243,8 @@ impl Evaluator {
             let end = ast.span(value).end.max(span.end);
             (Pending::Nested(Vec::new()), Span { end, ..span })
         });
-        let path = Part::Path(binding, next);
+        // A key path's length fits the tree's 32-bit list lengths.
+        let path = Part::Path(binding, next as u32);
         match &mut entry.0 {
             Pending::Nested(parts) => parts.push(path),
             // `a = { b = 1; }; a.c = 2;`: descend into the literal set.
@@ -275,7 +276,7 @@ impl Evaluator {
             value: &nested.env,
         };
         let mut out = Collected::default();
-        for (i, part) in nested.parts.into_iter().enumerate() {
+        for (i, part) in nested.parts.into_vec().into_iter().enumerate() {
             match part {
                 Part::Set(set) if i == 0 => self.expand(set, &envs, &mut out),
                 Part::Set(set) => {
@@ -293,6 +294,7 @@ impl Evaluator {
                     out.failure = out.failure.or(added.failure);
                 }
                 Part::Path(binding, next) => {
+                    let next = next as usize;
                     let ast = &envs.key.ast;
                     let Entry::Binding { path, value } = ast.entry(binding) else {
                         continue;
@@ -330,7 +332,7 @@ impl Evaluator {
             Pending::Thunk(t) => t,
             Pending::Nested(parts) => ThunkCell::nested(
                 NestedSet {
-                    parts,
+                    parts: parts.into_boxed_slice(),
                     env: envs.value.clone(),
                 },
                 span,

@@ -256,7 +256,10 @@ impl Evaluator {
                 );
             }
             ThunkState::Expr(e, env) => self.eval(e, &env),
-            ThunkState::Apply(f, arg, span) => self.apply(f, arg, span),
+            ThunkState::Apply(call) => {
+                let (f, arg, span) = *call;
+                self.apply(f, arg, span)
+            }
             ThunkState::Nested(set) => self.build_nested(*set, t.span()),
         };
         // A limit hit is not a property of the value: leave it re-evaluable... but

@@ -91,7 +91,8 @@ pub struct ThunkCell(pub(super) RefCell<ThunkState>, Span);
 
 pub(super) enum ThunkState {
     Expr(crate::syntax::NodeId, Env),
-    Apply(Val, Thunk, Span),
+    /// Boxed: the other states are half its size, and thunks are many.
+    Apply(Box<(Val, Thunk, Span)>),
     /// A set written as several bindings (`a.b = 1; a.c = 2;`), built when forced.
     Nested(Box<super::bindings::NestedSet>),
     Done(Val),
@@ -111,7 +112,7 @@ impl ThunkCell {
     }
     pub fn apply(f: Val, arg: Thunk, span: Span) -> Thunk {
         Rc::new(ThunkCell(
-            RefCell::new(ThunkState::Apply(f, arg, span)),
+            RefCell::new(ThunkState::Apply(Box::new((f, arg, span)))),
             span,
         ))
     }
@@ -280,4 +281,17 @@ pub struct Closure {
 pub struct PrimCall {
     pub prim: Prim,
     pub args: Vec<Thunk>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Thunks are the most numerous values: keep them small (an `Rc` of
+    /// this, 16 bytes more, is one allocation per thunk).
+    #[test]
+    fn a_thunk_takes_64_bytes() {
+        assert_eq!(std::mem::size_of::<ThunkCell>(), 64);
+        assert_eq!(std::mem::size_of::<Val>(), 40);
+    }
 }
