@@ -28,7 +28,7 @@ use crate::suppress::{Selector, Suppression};
 use crate::syntax::FileAst;
 
 /// Bumped whenever what an entry holds changes shape.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const MAGIC: &[u8; 8] = b"dbprovc\0";
 
 /// Entries written longer ago than this are removed by the daily sweep.
@@ -301,10 +301,24 @@ impl<'a> In<'a> {
     }
 }
 
+/// Detects a damaged entry (not a forged one: the reader trusts nothing).
+/// A multiply-rotate hash over 8-byte words, several times faster than
+/// SipHash on the ~10 KB each file's entry takes.
 fn checksum(payload: &[u8]) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    h.write(payload);
-    h.finish()
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = payload.len() as u64;
+    let mut words = payload.chunks_exact(8);
+    for w in &mut words {
+        let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+    }
+    for &b in words.remainder() {
+        h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+    }
+    // Final mixing, so that every input bit reaches every output bit.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
 }
 
 fn encode(entry: &Entry, key: Key) -> Vec<u8> {

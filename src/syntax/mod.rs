@@ -654,59 +654,65 @@ impl FileAst {
         (self.source_text(n.a, n.b), Self::optional(n.c))
     }
 
-    /// Appends the tree (without its source) to `out`, for the cache.
+    /// Appends the tree (without its source) to `out`, for the cache: its
+    /// arrays as they are in memory (little-endian words).
     pub fn encode(&self, out: &mut Vec<u8>) {
-        let u32 = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
-        u32(out, self.nodes.len() as u32);
-        for id in 0..self.nodes.len() {
-            let n = self.node(id as NodeId);
-            out.push(n.kind as u8);
-            for v in [n.start, n.end, n.a, n.b, n.c] {
-                u32(out, v);
+        let words = |out: &mut Vec<u8>, ws: &mut dyn Iterator<Item = u32>, n: usize| {
+            out.extend_from_slice(&(n as u32).to_le_bytes());
+            for w in ws {
+                out.extend_from_slice(&w.to_le_bytes());
             }
-        }
-        u32(out, self.lists.len() as u32);
-        for &v in &self.lists {
-            u32(out, v);
-        }
-        u32(out, self.strings.len() as u32);
+        };
+        let nodes = &mut self.nodes.iter().flat_map(|n| [n.start, n.meta, n.a, n.b]);
+        words(out, nodes, self.nodes.len());
+        words(out, &mut self.extra.iter().copied(), self.extra.len());
+        words(out, &mut self.lists.iter().copied(), self.lists.len());
+        out.extend_from_slice(&(self.strings.len() as u32).to_le_bytes());
         out.extend_from_slice(self.strings.as_bytes());
-        u32(out, self.root.unwrap_or(NONE));
+        out.extend_from_slice(&self.root.unwrap_or(NONE).to_le_bytes());
     }
 
     /// Reads a tree written by [`FileAst::encode`] for `file`, whose text is
     /// `source`; also how many bytes it took. `None` when it is malformed.
+    /// Nothing in it is trusted: the accessors read any value safely.
     pub fn decode(bytes: &[u8], file: FileId, source: Arc<str>) -> Option<(FileAst, usize)> {
         let mut r = Reader { bytes, at: 0 };
-        let count = r.count(21)?;
-        let mut tree = FileAst::empty(file);
-        tree.source = source;
-        tree.nodes.reserve_exact(count);
-        for _ in 0..count {
-            let kind = *ALL_KINDS.get(r.take(1)?[0] as usize)?;
-            tree.push_node(Node {
-                kind,
-                start: r.u32()?,
-                end: r.u32()?,
-                a: r.u32()?,
-                b: r.u32()?,
-                c: r.u32()?,
-            });
-        }
-        let count = r.count(4)?;
-        let mut lists = Vec::with_capacity(count);
-        for _ in 0..count {
-            lists.push(r.u32()?);
-        }
+        let words = |r: &mut Reader, per_item: usize| -> Option<Vec<u32>> {
+            let n = r.count(4 * per_item)?;
+            let raw = r.take(n * 4 * per_item)?;
+            Some(
+                raw.chunks_exact(4)
+                    .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+                    .collect(),
+            )
+        };
+        let nodes = words(&mut r, 4)?
+            .chunks_exact(4)
+            .map(|w| Stored {
+                start: w[0],
+                meta: w[1],
+                a: w[2],
+                b: w[3],
+            })
+            .collect::<Vec<_>>();
+        let extra = words(&mut r, 1)?;
+        let lists = words(&mut r, 1)?;
         let len = r.u32()? as usize;
-        tree.strings = String::from_utf8(r.take(len)?.to_vec()).ok()?;
-        tree.root = match r.u32()? {
+        let strings = String::from_utf8(r.take(len)?.to_vec()).ok()?;
+        let root = match r.u32()? {
             NONE => None,
-            id if (id as usize) < tree.nodes.len() => Some(id),
+            id if (id as usize) < nodes.len() => Some(id),
             _ => return None,
         };
-        tree.lists = lists;
-        tree.shrink();
+        let tree = FileAst {
+            file,
+            source,
+            strings,
+            nodes,
+            extra,
+            lists,
+            root,
+        };
         Some((tree, r.at))
     }
 
