@@ -241,13 +241,25 @@ pub(super) struct Level {
 /// What is defined below one path, by attribute name.
 #[derive(Default)]
 pub(super) struct Index {
-    by_key: HashMap<Rc<str>, Vec<Cur>>,
-    key_spans: BTreeMap<Rc<str>, Span>,
+    /// Each name defined, in name order (an index exists for every service
+    /// and field read: a sorted vector keeps them small), with the span of
+    /// its first key outside dropped definitions, and its definitions.
+    names: Vec<(Rc<str>, Option<Span>, Vec<Cur>)>,
     /// Contributions that could define any name (open sets, unknown values).
     any_key: Vec<Collected>,
     doubts: Vec<Doubt>,
     /// Set when a definition here is not a set.
     leaf: Option<Span>,
+}
+
+impl Index {
+    /// The definitions of `key` below the path.
+    fn curs(&self, key: &str) -> &[Cur] {
+        match self.names.binary_search_by(|(k, _, _)| (**k).cmp(key)) {
+            Ok(i) => &self.names[i].2,
+            Err(_) => &[],
+        }
+    }
 }
 
 /// Whether a definition, if its guard held, would define `key` below it.
@@ -336,7 +348,7 @@ impl ModuleSystem {
                     }
                 }
                 Level {
-                    curs: index.by_key.get(key).cloned().unwrap_or_default(),
+                    curs: index.curs(key).to_vec(),
                     unknown,
                 }
             }
@@ -364,6 +376,7 @@ impl ModuleSystem {
             doubts,
             ..Index::default()
         };
+        let mut names: HashMap<Rc<str>, (Option<Span>, Vec<Cur>)> = HashMap::default();
         for cur in curs {
             let mut pushed = Vec::new();
             pushdown(
@@ -377,10 +390,11 @@ impl ModuleSystem {
                 match p {
                     Pushed::Set(a, ws) => {
                         for (k, attr) in &a.map {
+                            let (key_span, curs) = names.entry(k.clone()).or_default();
                             if cur.dropped_by.is_none() {
-                                index.key_spans.entry(k.clone()).or_insert(attr.key_span);
+                                key_span.get_or_insert(attr.key_span);
                             }
-                            index.by_key.entry(k.clone()).or_default().push(Cur {
+                            curs.push(Cur {
                                 thunk: attr.value.clone(),
                                 wrappers: ws.clone(),
                                 file: cur.file,
@@ -410,6 +424,14 @@ impl ModuleSystem {
                 }
             }
         }
+        index.names = names
+            .into_iter()
+            .map(|(k, (span, mut curs))| {
+                curs.shrink_to_fit();
+                (k, span, curs)
+            })
+            .collect();
+        index.names.sort_by(|a, b| a.0.cmp(&b.0));
         let index = Rc::new(index);
         self.indexes
             .borrow_mut()
@@ -523,7 +545,11 @@ impl ModuleSystem {
         let level = self.level(ev, path);
         let index = self.index(ev, path);
         let mut children = Children {
-            names: index.key_spans.clone(),
+            names: index
+                .names
+                .iter()
+                .filter_map(|(k, span, _)| span.map(|s| (k.clone(), s)))
+                .collect(),
             leaf: index.leaf,
             unknown: None,
         };
