@@ -407,7 +407,8 @@ impl Evaluator {
     pub(super) fn attr_name(&self, attr: NodeId, env: &Env) -> Result<Option<Rc<str>>, Unresolved> {
         let span = env.ast.span(attr);
         let val = match env.ast.attr(attr) {
-            Key::Ident(name) => return Ok(Some(Rc::from(name))),
+            Key::Ident(name) => return Ok(Some(self.name(name))),
+            Key::Str(Str::Plain(text)) => return Ok(Some(self.name(text))),
             Key::Str(s) => self.eval_str(s, env, span),
             Key::Dynamic(e) => self.eval_whnf(e, env),
         };

@@ -72,6 +72,9 @@ pub struct Evaluator {
     /// function arguments): their thunks refer back to them, so `Rc` alone
     /// never frees them. Emptied when the evaluator is dropped.
     scopes: RefCell<Vec<std::rc::Weak<Scope>>>,
+    /// Attribute and variable names, one allocation each however many
+    /// modules write them (`enable`, `databases`, `name`, ...).
+    names: RefCell<rustc_hash::FxHashSet<Rc<str>>>,
 }
 
 impl Drop for Evaluator {
@@ -109,6 +112,19 @@ impl Evaluator {
 }
 
 impl Evaluator {
+    /// The shared copy of a name.
+    pub(super) fn name(&self, name: &str) -> Rc<str> {
+        let mut names = self.names.borrow_mut();
+        match names.get(name) {
+            Some(n) => n.clone(),
+            None => {
+                let n: Rc<str> = Rc::from(name);
+                names.insert(n.clone());
+                n
+            }
+        }
+    }
+
     pub fn new(dirs: Vec<PathBuf>, limits: Limits) -> Evaluator {
         Evaluator {
             dirs,
@@ -123,6 +139,7 @@ impl Evaluator {
             steps: Cell::new(0),
             total_steps: Cell::new(0),
             scopes: RefCell::new(Vec::new()),
+            names: RefCell::new(Default::default()),
         }
     }
 
@@ -511,7 +528,7 @@ impl Evaluator {
         match &base.v {
             V::Config(system, path) => {
                 let mut p: Vec<Rc<str>> = path.to_vec();
-                p.push(Rc::from(name));
+                p.push(self.name(name));
                 return Ok(Val::new(V::Config(*system, p.into()), span));
             }
             V::Unresolved(_) => return Ok(base),
@@ -730,7 +747,7 @@ impl Evaluator {
         let mut tracked = false;
         match ast.param(param) {
             ast::Param::Ident(name) => {
-                scope.insert(Rc::from(name), arg);
+                scope.insert(self.name(name), arg);
             }
             ast::Param::Pattern {
                 entries,
@@ -749,12 +766,12 @@ impl Evaluator {
                     }
                 };
                 if let Some(bind) = bind {
-                    scope.insert(Rc::from(bind), arg.clone());
+                    scope.insert(self.name(bind), arg.clone());
                 }
                 let mut formals = Vec::new();
                 for &entry in entries {
                     let (name, default) = ast.pat_entry(entry);
-                    let name: Rc<str> = Rc::from(name);
+                    let name: Rc<str> = self.name(name);
                     formals.push(name.clone());
                     let value = match attrs.get(&name) {
                         Some(a) => a.value.clone(),
