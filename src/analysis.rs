@@ -115,6 +115,12 @@ pub fn analyse_cached(
         });
     }
     inputs.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    // A process-wide setting: only when this process is the dbprov command.
+    if inputs.len() >= crate::memory::LARGE_TREE_FILES
+        && LEAVE_TO_EXIT.load(std::sync::atomic::Ordering::Relaxed)
+    {
+        crate::memory::prefer_small_pages();
+    }
     let t = std::time::Instant::now();
     let parsed = parse_all(inputs, cache);
     phase("parse", t);

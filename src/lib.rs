@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod eval;
 pub mod hosts;
+pub mod memory;
 pub mod model;
 pub mod module;
 pub mod parse;
