@@ -1,9 +1,10 @@
 //! Lexical scopes: `let`, `rec`, lambda arguments and `with`.
 
-use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use super::value::Thunk;
 use crate::source::FileId;

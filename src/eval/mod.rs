@@ -10,10 +10,11 @@ pub mod prim;
 pub mod strict;
 pub mod value;
 
-use rustc_hash::FxHashMap as HashMap;
 use std::cell::{Cell, RefCell};
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
+
+use rustc_hash::FxHashMap as HashMap;
 
 pub use attr_map::AttrMap;
 pub use env::{Env, Scope};

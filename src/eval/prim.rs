@@ -2,8 +2,9 @@
 //! The module-system wrappers (`mkIf`, `mkOverride`, ...) build the same
 //! `{ _type = ...; }` sets as nixpkgs' lib, so the merge reads them as Nix does.
 
-use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use super::env::{Env, Scope};
 use super::value::{

@@ -4,9 +4,9 @@
 //! any condition — which is why a guard may read the option it guards.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use rustc_hash::FxHashMap as HashMap;
-use std::rc::Rc;
 
 use super::merge;
 use super::ModuleSystem;

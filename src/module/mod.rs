@@ -9,10 +9,11 @@ pub mod imports;
 pub mod merge;
 pub mod options;
 
-use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::eval::{
     join_path, Attrs, ConfigResolver, Evaluator, Item, Reason, SystemId, Thunk, ThunkCell,

@@ -3,9 +3,9 @@
 //! hold a wildcard for the attribute name.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use rustc_hash::FxHashMap as HashMap;
-use std::rc::Rc;
 
 use super::definitions::type_tag;
 use super::Module;
