@@ -307,10 +307,10 @@ const SIMPLE_TYPES: &[&str] = &[
 ];
 
 /// A type descriptor `{ _type = "option-type"; name = ...; }` plus parameters.
-fn type_descriptor(name: &str, params: Vec<(&str, Thunk)>, span: Span) -> Val {
+fn type_descriptor(name: &'static str, params: Vec<(&'static str, Thunk)>, span: Span) -> Val {
     let mut entries = vec![
-        ("_type", done(Val::str("option-type", span))),
-        ("name", done(Val::str(name, span))),
+        ("_type", tag("option-type", span)),
+        ("name", tag(name, span)),
     ];
     entries.extend(params);
     set(entries, span)
@@ -340,10 +340,33 @@ fn types_set() -> Thunk {
     open_set(map, "this option type is not evaluated statically")
 }
 
-fn set(entries: Vec<(&str, Thunk)>, span: Span) -> Val {
+thread_local! {
+    /// The names and tags built-in functions write (`_type`, `content`,
+    /// `option`, ...): one allocation each per evaluation thread, however
+    /// many `mkIf`s and option types a tree has.
+    static STATIC_NAMES: std::cell::RefCell<HashMap<&'static str, Rc<str>>> =
+        std::cell::RefCell::new(HashMap::default());
+}
+
+fn static_name(s: &'static str) -> Rc<str> {
+    STATIC_NAMES.with(|names| {
+        names
+            .borrow_mut()
+            .entry(s)
+            .or_insert_with(|| Rc::from(s))
+            .clone()
+    })
+}
+
+/// A string the built-in functions write, such as a `_type` tag.
+fn tag(s: &'static str, span: Span) -> Thunk {
+    done(Val::new(V::Str(static_name(s)), span))
+}
+
+fn set(entries: Vec<(&'static str, Thunk)>, span: Span) -> Val {
     let map = entries
         .into_iter()
-        .map(|(k, v)| (Rc::from(k), attr(v)))
+        .map(|(k, v)| (static_name(k), attr(v)))
         .collect();
     Val::new(V::Attrs(Rc::new(Attrs { map, open: None })), span)
 }
@@ -360,7 +383,7 @@ fn int(n: i64, span: Span) -> Thunk {
 pub fn mk_override(priority: Thunk, content: Thunk, span: Span) -> Val {
     set(
         vec![
-            ("_type", done(Val::str("override", span))),
+            ("_type", tag("override", span)),
             ("priority", priority),
             ("content", content),
         ],
@@ -372,7 +395,7 @@ pub fn mk_override(priority: Thunk, content: Thunk, span: Span) -> Val {
 pub fn mk_if(condition: Thunk, content: Thunk, span: Span) -> Val {
     set(
         vec![
-            ("_type", done(Val::str("if", span))),
+            ("_type", tag("if", span)),
             ("condition", condition),
             ("content", content),
         ],
@@ -415,10 +438,7 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
     match prim {
         MkIf => mk_if(args[0].clone(), args[1].clone(), span),
         MkMerge => set(
-            vec![
-                ("_type", done(Val::str("merge", span))),
-                ("contents", args[0].clone()),
-            ],
+            vec![("_type", tag("merge", span)), ("contents", args[0].clone())],
             span,
         ),
         MkOverride => mk_override(args[0].clone(), args[1].clone(), span),
@@ -432,7 +452,7 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
             let bool_type = type_descriptor("bool", vec![], span);
             set(
                 vec![
-                    ("_type", done(Val::str("option", span))),
+                    ("_type", tag("option", span)),
                     ("default", done(Val::new(V::Bool(false), span))),
                     ("type", done(bool_type)),
                 ],
@@ -441,8 +461,12 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
         }
         MkOption => {
             let a = expect!(ev, &args[0], Attrs, "a set", span);
-            let mut map = a.map.clone();
-            map.insert("_type".into(), attr(done(Val::str("option", span))));
+            // Room for `_type`: a clone has none to spare.
+            let mut map = AttrMap::with_capacity(a.map.len() + 1);
+            for (k, v) in &a.map {
+                map.insert(k.clone(), v.clone());
+            }
+            map.insert(static_name("_type"), attr(tag("option", span)));
             Val::new(
                 V::Attrs(Rc::new(Attrs {
                     map,
@@ -785,7 +809,7 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
                 Val::new(
                     V::Prim(Rc::new(PrimCall {
                         prim: SelectAttr,
-                        args: vec![done(Val::str("modules", span))],
+                        args: vec![tag("modules", span)],
                     })),
                     span,
                 ),
@@ -794,7 +818,7 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
             );
             set(
                 vec![
-                    ("_type", done(Val::str("dbprov-nixos-system", span))),
+                    ("_type", tag("dbprov-nixos-system", span)),
                     ("modules", modules),
                 ],
                 span,
@@ -862,7 +886,7 @@ pub fn call(ev: &Evaluator, prim: Prim, args: &[Thunk], span: Span) -> Val {
 fn mk_order(priority: Thunk, content: Thunk, span: Span) -> Val {
     set(
         vec![
-            ("_type", done(Val::str("order", span))),
+            ("_type", tag("order", span)),
             ("priority", priority),
             ("content", content),
         ],
