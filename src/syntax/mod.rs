@@ -209,6 +209,22 @@ const HAS_EXTRA: u32 = 1 << 6;
 const LONG: u32 = 1 << 7;
 const MAX_SHORT_LEN: u32 = (1 << 24) - 1;
 
+/// Identifiers are nearly half the nodes (every attribute name, every
+/// variable): one whose span is exactly its name, short and early enough in
+/// its file, is not stored — its id holds the span (this bit set, the start
+/// in the next 24 bits, the length in the low 7).
+const INLINE_IDENT: u32 = 1 << 31;
+const INLINE_MAX_LEN: u32 = (1 << 7) - 1;
+/// One less than 24 bits: the id of the last start and length would be `NONE`.
+const INLINE_MAX_START: u32 = (1 << 24) - 2;
+
+/// The id of an identifier spanning `start..end`, when it fits in one.
+fn inline_ident(start: u32, end: u32) -> Option<NodeId> {
+    let len = end.checked_sub(start)?;
+    ((1..=INLINE_MAX_LEN).contains(&len) && start <= INLINE_MAX_START)
+        .then_some(INLINE_IDENT | start << 7 | len)
+}
+
 /// What a node id out of range (only in a forged tree) reads as.
 const ERROR_NODE: Node = Node {
     kind: Kind::Error,
@@ -378,8 +394,13 @@ impl FileAst {
         }
     }
 
-    /// Appends a node: its id.
+    /// Appends a node (or, for an identifier that fits, makes its id): its id.
     fn push_node(&mut self, n: Node) -> NodeId {
+        if n.kind == Kind::Ident && n.a == n.start && n.b == n.end {
+            if let Some(id) = inline_ident(n.start, n.end) {
+                return id;
+            }
+        }
         let id = self.nodes.len() as NodeId;
         let len = n.end.saturating_sub(n.start);
         let long = len > MAX_SHORT_LEN;
@@ -418,6 +439,18 @@ impl FileAst {
     // The accessors are total: a tree read back from the cache is checked
     // only by a checksum, and a forged one must not crash the evaluator.
     fn node(&self, id: NodeId) -> Node {
+        if id & INLINE_IDENT != 0 && id != NONE {
+            let start = (id >> 7) & 0x00ff_ffff;
+            let end = start + (id & INLINE_MAX_LEN);
+            return Node {
+                kind: Kind::Ident,
+                start,
+                end,
+                a: start,
+                b: end,
+                c: NONE,
+            };
+        }
         let Some(s) = self.nodes.get(id as usize) else {
             return ERROR_NODE;
         };
@@ -701,7 +734,7 @@ impl FileAst {
         let strings = String::from_utf8(r.take(len)?.to_vec()).ok()?;
         let root = match r.u32()? {
             NONE => None,
-            id if (id as usize) < nodes.len() => Some(id),
+            id if (id as usize) < nodes.len() || id & INLINE_IDENT != 0 => Some(id),
             _ => return None,
         };
         let tree = FileAst {

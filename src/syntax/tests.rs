@@ -299,3 +299,45 @@ fn nodes_with_a_third_field_or_a_long_span_read_back_whole() {
     let n = ast.node(cases.len() as NodeId);
     assert_eq!((n.b, n.c), (NONE, NONE));
 }
+
+#[test]
+fn short_identifiers_live_in_their_ids() {
+    let src = "{ alpha.beta = gamma; }";
+    let ast = tree(src);
+    let Expr::AttrSet { entries, .. } = ast.expr(root(&ast)) else {
+        panic!("a set");
+    };
+    let Entry::Binding { path, value } = ast.entry(entries[0]) else {
+        panic!("a binding");
+    };
+    let ids = [path[0], path[1], value];
+    for (id, name) in ids.iter().zip(["alpha", "beta", "gamma"]) {
+        assert_ne!(id & INLINE_IDENT, 0, "{name} is inline");
+        assert!(matches!(ast.attr(*id), Attr::Ident(n) if n == name));
+        assert_eq!(text(src, &ast, *id), name);
+    }
+    assert!(matches!(ast.expr(value), Expr::Ident("gamma")));
+    // Only the set and the binding are stored.
+    assert_eq!(ast.nodes.len(), 2);
+
+    // Too long, too late in the file, or empty: stored as nodes.
+    let long = "x".repeat(INLINE_MAX_LEN as usize + 1);
+    let ast = tree(&long);
+    assert_eq!(root(&ast) & INLINE_IDENT, 0);
+    assert!(matches!(ast.expr(root(&ast)), Expr::Ident(n) if n == long));
+    let mut ast = FileAst::empty(0);
+    let late = INLINE_MAX_START + 1;
+    let id = ast.push_node(Node {
+        kind: Kind::Ident,
+        start: late,
+        end: late + 3,
+        a: late,
+        b: late + 3,
+        c: NONE,
+    });
+    assert_eq!(id, 0);
+    // The largest inline id is not `NONE`.
+    let last = inline_ident(INLINE_MAX_START, INLINE_MAX_START + INLINE_MAX_LEN);
+    assert!(last.is_some_and(|id| id != NONE));
+    assert_eq!(ast.span(NONE).start, 0);
+}
