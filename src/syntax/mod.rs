@@ -209,20 +209,28 @@ const HAS_EXTRA: u32 = 1 << 6;
 const LONG: u32 = 1 << 7;
 const MAX_SHORT_LEN: u32 = (1 << 24) - 1;
 
-/// Identifiers are nearly half the nodes (every attribute name, every
-/// variable): one whose span is exactly its name, short and early enough in
-/// its file, is not stored — its id holds the span (this bit set, the start
-/// in the next 24 bits, the length in the low 7).
-const INLINE_IDENT: u32 = 1 << 31;
+/// Identifiers and plain strings are two thirds of the nodes (attribute
+/// names, variables, values): one that is short and early enough in its file
+/// is not stored — its id holds it. The top bit marks such an id, the next
+/// one says which (an identifier: its span is its name; a string in `"`:
+/// its text is its span without the quotes), then the text's start (23
+/// bits) and length (7 bits).
+const INLINE: u32 = 1 << 31;
+const INLINE_STRING: u32 = 1 << 30;
 const INLINE_MAX_LEN: u32 = (1 << 7) - 1;
-/// One less than 24 bits: the id of the last start and length would be `NONE`.
-const INLINE_MAX_START: u32 = (1 << 24) - 2;
+/// One less than 23 bits: the last string's id would be `NONE`.
+const INLINE_MAX_START: u32 = (1 << 23) - 2;
 
-/// The id of an identifier spanning `start..end`, when it fits in one.
-fn inline_ident(start: u32, end: u32) -> Option<NodeId> {
+/// The id of text `start..end` as an identifier or string, when it fits in one.
+fn inline_id(string: bool, start: u32, end: u32) -> Option<NodeId> {
     let len = end.checked_sub(start)?;
+    let tag = if string {
+        INLINE | INLINE_STRING
+    } else {
+        INLINE
+    };
     ((1..=INLINE_MAX_LEN).contains(&len) && start <= INLINE_MAX_START)
-        .then_some(INLINE_IDENT | start << 7 | len)
+        .then_some(tag | start << 7 | len)
 }
 
 /// What a node id out of range (only in a forged tree) reads as.
@@ -396,10 +404,15 @@ impl FileAst {
 
     /// Appends a node (or, for an identifier that fits, makes its id): its id.
     fn push_node(&mut self, n: Node) -> NodeId {
-        if n.kind == Kind::Ident && n.a == n.start && n.b == n.end {
-            if let Some(id) = inline_ident(n.start, n.end) {
-                return id;
+        let inline = match n.kind {
+            Kind::Ident if n.a == n.start && n.b == n.end => inline_id(false, n.a, n.b),
+            Kind::StrSource if n.a == n.start.wrapping_add(1) && n.end == n.b.wrapping_add(1) => {
+                inline_id(true, n.a, n.b)
             }
+            _ => None,
+        };
+        if let Some(id) = inline {
+            return id;
         }
         let id = self.nodes.len() as NodeId;
         let len = n.end.saturating_sub(n.start);
@@ -439,16 +452,26 @@ impl FileAst {
     // The accessors are total: a tree read back from the cache is checked
     // only by a checksum, and a forged one must not crash the evaluator.
     fn node(&self, id: NodeId) -> Node {
-        if id & INLINE_IDENT != 0 && id != NONE {
-            let start = (id >> 7) & 0x00ff_ffff;
-            let end = start + (id & INLINE_MAX_LEN);
-            return Node {
-                kind: Kind::Ident,
-                start,
-                end,
-                a: start,
-                b: end,
-                c: NONE,
+        if id & INLINE != 0 && id != NONE {
+            let a = (id >> 7) & 0x007f_ffff;
+            let b = a + (id & INLINE_MAX_LEN);
+            return match id & INLINE_STRING {
+                0 => Node {
+                    kind: Kind::Ident,
+                    start: a,
+                    end: b,
+                    a,
+                    b,
+                    c: NONE,
+                },
+                _ => Node {
+                    kind: Kind::StrSource,
+                    start: a.saturating_sub(1),
+                    end: b + 1,
+                    a,
+                    b,
+                    c: NONE,
+                },
             };
         }
         let Some(s) = self.nodes.get(id as usize) else {
@@ -734,7 +757,7 @@ impl FileAst {
         let strings = String::from_utf8(r.take(len)?.to_vec()).ok()?;
         let root = match r.u32()? {
             NONE => None,
-            id if (id as usize) < nodes.len() || id & INLINE_IDENT != 0 => Some(id),
+            id if (id as usize) < nodes.len() || id & INLINE != 0 => Some(id),
             _ => return None,
         };
         let tree = FileAst {

@@ -312,7 +312,7 @@ fn short_identifiers_live_in_their_ids() {
     };
     let ids = [path[0], path[1], value];
     for (id, name) in ids.iter().zip(["alpha", "beta", "gamma"]) {
-        assert_ne!(id & INLINE_IDENT, 0, "{name} is inline");
+        assert_ne!(id & INLINE, 0, "{name} is inline");
         assert!(matches!(ast.attr(*id), Attr::Ident(n) if n == name));
         assert_eq!(text(src, &ast, *id), name);
     }
@@ -320,10 +320,33 @@ fn short_identifiers_live_in_their_ids() {
     // Only the set and the binding are stored.
     assert_eq!(ast.nodes.len(), 2);
 
+    // Plain strings in `"` too: their span keeps the quotes.
+    let src = r#"{ "a b" = "text"; c = ""; d = ''e''; f = "\n"; }"#;
+    let ast = tree(src);
+    let Expr::AttrSet { entries, .. } = ast.expr(root(&ast)) else {
+        panic!("a set");
+    };
+    let Entry::Binding { path, value } = ast.entry(entries[0]) else {
+        panic!("a binding");
+    };
+    assert_ne!(path[0] & INLINE, 0);
+    assert_ne!(value & INLINE, 0);
+    assert!(matches!(ast.attr(path[0]), Attr::Str(Str::Plain("a b"))));
+    assert!(matches!(ast.expr(value), Expr::Str(Str::Plain("text"))));
+    assert_eq!(text(src, &ast, value), "\"text\"");
+    // The empty string, an indented one and one with an escape are stored.
+    for (i, plain) in [(1, ""), (2, "e"), (3, "\n")] {
+        let Entry::Binding { value, .. } = ast.entry(entries[i]) else {
+            panic!("a binding");
+        };
+        assert_eq!(value & INLINE, 0, "{plain:?}");
+        assert!(matches!(ast.expr(value), Expr::Str(Str::Plain(t)) if t == plain));
+    }
+
     // Too long, too late in the file, or empty: stored as nodes.
     let long = "x".repeat(INLINE_MAX_LEN as usize + 1);
     let ast = tree(&long);
-    assert_eq!(root(&ast) & INLINE_IDENT, 0);
+    assert_eq!(root(&ast) & INLINE, 0);
     assert!(matches!(ast.expr(root(&ast)), Expr::Ident(n) if n == long));
     let mut ast = FileAst::empty(0);
     let late = INLINE_MAX_START + 1;
@@ -337,7 +360,7 @@ fn short_identifiers_live_in_their_ids() {
     });
     assert_eq!(id, 0);
     // The largest inline id is not `NONE`.
-    let last = inline_ident(INLINE_MAX_START, INLINE_MAX_START + INLINE_MAX_LEN);
+    let last = inline_id(true, INLINE_MAX_START, INLINE_MAX_START + INLINE_MAX_LEN);
     assert!(last.is_some_and(|id| id != NONE));
     assert_eq!(ast.span(NONE).start, 0);
 }
