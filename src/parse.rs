@@ -29,6 +29,19 @@ pub struct ParsedFile {
     pub literal_secrets: Vec<crate::model::literals::LiteralSecret>,
 }
 
+impl ParsedFile {
+    /// A file and what parsing it produced (now or in the cache).
+    fn new(source: SourceFile, parsed: Entry) -> ParsedFile {
+        ParsedFile {
+            source,
+            syntax: parsed.syntax,
+            errors: parsed.errors,
+            suppressions: parsed.suppressions,
+            literal_secrets: parsed.literal_secrets,
+        }
+    }
+}
+
 /// How the message of a file that could not be read begins.
 pub const UNREADABLE: &str = "cannot read file: ";
 
@@ -148,13 +161,8 @@ fn parse_one(id: FileId, input: Input, cache: Option<&Cache>) -> ParsedFile {
     let key = cache.map(|_| Cache::key(text.as_bytes()));
     if let (Some(cache), Some(key)) = (cache, key) {
         if let Some(hit) = cache.load(key, id, &text) {
-            return ParsedFile {
-                source: SourceFile::new(id, input.rel_path, input.abs_path, text),
-                syntax: hit.syntax,
-                errors: hit.errors,
-                suppressions: hit.suppressions,
-                literal_secrets: hit.literal_secrets,
-            };
+            let source = SourceFile::new(id, input.rel_path, input.abs_path, text);
+            return ParsedFile::new(source, hit);
         }
     }
     if let Some((offset, why)) = too_deep(&text) {
@@ -204,13 +212,7 @@ fn parse_one(id: FileId, input: Input, cache: Option<&Cache>) -> ParsedFile {
     if let (Some(cache), Some(key), true) = (cache, key, from_disk) {
         cache.store(key, &entry);
     }
-    ParsedFile {
-        source,
-        syntax: entry.syntax,
-        errors: entry.errors,
-        suppressions: entry.suppressions,
-        literal_secrets: entry.literal_secrets,
-    }
+    ParsedFile::new(source, entry)
 }
 
 /// Whether `text` holds `needle` (lower-case ASCII), in any case.

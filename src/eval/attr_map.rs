@@ -60,10 +60,6 @@ impl AttrMap {
         }
     }
 
-    pub fn remove(&mut self, key: &str) -> Option<Attr> {
-        self.find(key).ok().map(|i| self.entries.remove(i).1)
-    }
-
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -198,8 +194,6 @@ mod tests {
         assert_eq!(names(&m), ["a", "b", "c", "d"]);
         assert_eq!(int(m.get("b")), Some(5));
         assert!(m.get("e").is_none());
-        assert_eq!(int(m.remove("c").as_ref()), Some(4));
-        assert_eq!(names(&m), ["a", "b", "d"]);
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! evaluator with real Nix.
 
 use std::rc::Rc;
-use std::sync::Arc;
 
 use super::{Evaluator, Item, Limits, Reason, Unresolved, Val, V};
 use crate::source::Span;
@@ -17,15 +16,13 @@ pub enum Strict {
 
 /// Parses and evaluates `text` (no files, no `config`), forcing everything.
 pub fn eval_source(text: &str) -> Strict {
-    let parse = rnix::Root::parse(text);
-    if !parse.errors().is_empty() {
+    let Ok(ast) = crate::syntax::parse(0, text) else {
         return Strict::Unresolved(Unresolved::new(
             Reason::EvalError,
             "syntax error",
             Span::DETACHED,
         ));
-    }
-    let ast = crate::syntax::lower(0, Arc::from(text), parse.syntax().green());
+    };
     if let Some(e) = crate::scope_check::binding_errors(&ast).into_iter().next() {
         return Strict::Unresolved(Unresolved::new(
             Reason::EvalError,

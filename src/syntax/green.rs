@@ -17,15 +17,17 @@ impl<'g> Node<'g> {
         NixLanguage::kind_from_raw(self.green.kind())
     }
 
-    /// Child nodes and tokens, with their offsets.
-    pub fn elements(self) -> impl Iterator<Item = NodeOrToken<Node<'g>, &'g GreenTokenData>> {
+    /// Child nodes and tokens, each with where it starts in the file.
+    pub fn elements(
+        self,
+    ) -> impl Iterator<Item = NodeOrToken<Node<'g>, (u32, &'g GreenTokenData)>> {
         let mut offset = self.offset;
         self.green.children().map(move |child| {
             let at = offset;
             offset += u32::from(child.text_len());
             match child {
                 NodeOrToken::Node(green) => NodeOrToken::Node(Node { green, offset: at }),
-                NodeOrToken::Token(t) => NodeOrToken::Token(t),
+                NodeOrToken::Token(t) => NodeOrToken::Token((at, t)),
             }
         })
     }
@@ -39,9 +41,18 @@ impl<'g> Node<'g> {
     }
 
     pub fn token(self, kind: SyntaxKind) -> Option<&'g GreenTokenData> {
+        self.find_token(|k| (k == kind).then_some(()))
+            .map(|(_, t, ())| t)
+    }
+
+    /// The first child token whose kind `f` accepts, with its offset.
+    pub fn find_token<T>(
+        self,
+        f: impl Fn(SyntaxKind) -> Option<T>,
+    ) -> Option<(u32, &'g GreenTokenData, T)> {
         self.elements()
             .filter_map(NodeOrToken::into_token)
-            .find(|t| NixLanguage::kind_from_raw(t.kind()) == kind)
+            .find_map(|(at, t)| f(NixLanguage::kind_from_raw(t.kind())).map(|x| (at, t, x)))
     }
 
     /// The `n`th child that is an expression (rnix's `nth::<Expr>`).
@@ -93,23 +104,58 @@ pub fn is_expr(kind: SyntaxKind) -> bool {
     )
 }
 
-impl<'g> Node<'g> {
-    /// Child tokens, each with where it starts in the file.
-    pub fn tokens_at(self) -> impl Iterator<Item = (u32, &'g GreenTokenData)> {
-        let mut offset = self.offset;
-        self.green.children().filter_map(move |child| {
-            let at = offset;
-            offset += u32::from(child.text_len());
-            child.into_token().map(|t| (at, t))
-        })
+/// The text of a plain double-quoted string literal (`"abc"`: no escapes, no
+/// interpolation), read straight from its green node's token — the common
+/// case, without rnix's general (and slower) normalisation. `None` for
+/// anything else.
+pub fn plain_string(s: &GreenNodeData) -> Option<&str> {
+    let kind = |t: &GreenTokenData| NixLanguage::kind_from_raw(t.kind());
+    let mut children = s.children();
+    let start = children.next()?.into_token()?;
+    if kind(start) != TOKEN_STRING_START || start.text() != "\"" {
+        return None;
+    }
+    let next = children.next()?.into_token()?;
+    let (content, end) = if kind(next) == TOKEN_STRING_END {
+        (None, next)
+    } else {
+        (Some(next), children.next()?.into_token()?)
+    };
+    if kind(end) != TOKEN_STRING_END || children.next().is_some() {
+        return None;
+    }
+    match content {
+        None => Some(""),
+        Some(c) if kind(c) == TOKEN_STRING_CONTENT && !c.text().contains(['\\', '$']) => {
+            Some(c.text())
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod plain_string_tests {
+    use super::plain_string as plain_string_green;
+    use rnix::ast;
+
+    fn first_str(text: &str) -> ast::Str {
+        let root = rnix::Root::parse(text).tree();
+        match root.expr() {
+            Some(ast::Expr::Str(s)) => s,
+            other => panic!("{other:?}"),
+        }
     }
 
-    /// The first child token whose kind `f` accepts, with its offset.
-    pub fn find_token<T>(
-        self,
-        f: impl Fn(SyntaxKind) -> Option<T>,
-    ) -> Option<(u32, &'g GreenTokenData, T)> {
-        self.tokens_at()
-            .find_map(|(at, t)| f(NixLanguage::kind_from_raw(t.kind())).map(|x| (at, t, x)))
+    fn plain_string(s: &ast::Str) -> Option<String> {
+        plain_string_green(rowan::ast::AstNode::syntax(s).green()).map(str::to_string)
+    }
+
+    #[test]
+    fn only_plain_strings_take_the_fast_path() {
+        assert_eq!(plain_string(&first_str("\"abc\"")), Some("abc".to_string()));
+        assert_eq!(plain_string(&first_str("\"\"")), Some(String::new()));
+        assert_eq!(plain_string(&first_str("\"a\\nb\"")), None);
+        assert_eq!(plain_string(&first_str("\"a${x}b\"")), None);
+        assert_eq!(plain_string(&first_str("''abc''")), None);
     }
 }

@@ -227,7 +227,7 @@ impl Lowering {
     }
 
     fn string(&mut self, e: Green) -> NodeId {
-        if let Some(plain) = crate::source::plain_string_green(e.green) {
+        if let Some(plain) = super::green::plain_string(e.green) {
             // The content token (if any) is the string's text as written.
             let at = e
                 .find_token(|k| (k == TOKEN_STRING_CONTENT).then_some(()))
